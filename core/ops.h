@@ -1,0 +1,79 @@
+#pragma once
+// The front door of every primitive: graph-free ops that check shapes, dtypes and devices once,
+// with a message naming the op and what it got, then dispatch to cpu:: or cuda::. Backends trust
+// their inputs. autograd/ builds the differentiable API on top of these; optimizers and kernel
+// tests call them directly.
+#include <cstdint>
+
+#include "core/elementwise_math.h"
+#include "core/generator.h"
+#include "core/tensor.h"
+
+namespace facet::ops {
+
+// ---- views: share storage, never copy ----
+Tensor as_strided(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+Tensor view(const Tensor& t, Shape shape);      // facet::Error when the strides do not allow it
+Tensor reshape(const Tensor& t, Shape shape);   // a view when possible, else a contiguous copy
+Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
+Tensor permute(const Tensor& t, const Shape& dims);
+Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length);
+Tensor squeeze(const Tensor& t, int64_t dim);
+Tensor unsqueeze(const Tensor& t, int64_t dim);
+Tensor expand(const Tensor& t, const Shape& shape);  // stride 0 along broadcast dims
+// Strips the autograd slot: same storage, no history.
+Tensor alias(const Tensor& t);
+
+// ---- copies ----
+Tensor contiguous(const Tensor& t);  // t itself (shared) when already contiguous
+Tensor clone(const Tensor& t);
+Tensor cast(const Tensor& t, DType dtype);
+Tensor to_device(const Tensor& t, Device device);
+void copy_(const Tensor& dst, const Tensor& src);  // src broadcasts to dst; dtypes may differ
+void fill_(const Tensor& dst, double value);
+
+// ---- elementwise (NumPy broadcasting) ----
+Tensor unary(UnaryOp op, const Tensor& x, double a = 0.0, double b = 0.0);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor binary(BinaryOp op, const Tensor& a, double b);
+// cond != 0 picks a, else b; all three broadcast together.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// ---- reductions (float accumulation in double on the CPU) ----
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim);
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& x);  // int64, index into the flattened tensor
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim);
+// Sums a broadcast result back to `shape` (the backward of broadcasting).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- linear algebra (OpenBLAS on the CPU) ----
+// a [..., m, k] @ b [..., k, n]; batch dims broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- normalization along a dim ----
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+// x / max(||x||_2, eps) along dim, as torch.nn.functional.normalize.
+Tensor normalize(const Tensor& x, int64_t dim, double eps);
+
+// ---- indexing (indices are int64) ----
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+// x with source added at the positions index names along dim (a copy; x is unchanged).
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source);
+// out[..i..] = x[..index[..i..]..] along dim; index has x's shape except along dim.
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+// x with src[..i..] added at [..index[..i..]..] along dim (a copy; x is unchanged).
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = kFloat32);
+
+// ---- random fills ----
+void uniform_(const Tensor& t, double lo, double hi, Generator& gen);
+void normal_(const Tensor& t, double mean, double stddev, Generator& gen);
+
+}  // namespace facet::ops

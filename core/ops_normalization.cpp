@@ -1,0 +1,40 @@
+// Front door of softmax, log_softmax and L2 normalize along a dim.
+#include "core/factory.h"
+#include "core/ops_common.h"
+#include "cpu/cpu.h"
+
+namespace facet::ops {
+
+using namespace detail;
+
+namespace {
+
+Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
+  check_defined(name, x, "the input");
+  check_floating(name, x);
+  dim = wrap_dim(name, dim, x.dim());
+  const DimSplit s = split_at(x.shape(), dim);
+  const Tensor xc = contiguous(x);
+  Tensor out = empty(x.shape(), x.dtype(), x.device());
+  dispatch(name, x, [&] { cpu::softmax(xc, s.outer, s.n, s.inner, log, out); });
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl("softmax", x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl("log_softmax", x, dim, true); }
+
+Tensor normalize(const Tensor& x, int64_t dim, double eps) {
+  check_defined("normalize", x, "the input");
+  check_floating("normalize", x);
+  FACET_CHECK(eps > 0, "normalize", "eps > 0", "eps " + std::to_string(eps));
+  dim = wrap_dim("normalize", dim, x.dim());
+  const DimSplit s = split_at(x.shape(), dim);
+  const Tensor xc = contiguous(x);
+  Tensor out = empty(x.shape(), x.dtype(), x.device());
+  dispatch("normalize", x, [&] { cpu::normalize(xc, s.outer, s.n, s.inner, eps, out); });
+  return out;
+}
+
+}  // namespace facet::ops

@@ -1,0 +1,51 @@
+// Reductions over the middle dim of a contiguous [outer, n, inner] view; a whole-tensor
+// reduction is the case outer = inner = 1. Floor: one read of x. Float sums accumulate in double,
+// so the CPU result is the float64 reference rounded once.
+#include <cmath>
+
+#include "core/dispatch.h"
+#include "cpu/cpu.h"
+#include "cpu/strided.h"
+
+namespace facet::cpu {
+
+namespace {
+
+template <class T, class O>
+void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* p = x + o * n * inner + i;
+      if (kind == Reduce::Sum || kind == Reduce::Mean) {
+        double acc = 0;
+        for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(p[j * inner]);
+        if (kind == Reduce::Mean) acc /= static_cast<double>(n);
+        out[o * inner + i] = static_cast<O>(acc);
+      } else {
+        // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.
+        int64_t best = 0;
+        for (int64_t j = 1; j < n && !std::isnan(static_cast<double>(p[best * inner])); ++j) {
+          const T v = p[j * inner];
+          if (std::isnan(static_cast<double>(v)) || v > p[best * inner]) best = j;
+        }
+        out[o * inner + i] = kind == Reduce::Max ? static_cast<O>(p[best * inner]) : static_cast<O>(best);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void reduce(Reduce kind, const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    if (kind == Reduce::Argmax)
+      reduce_typed(kind, px, outer, n, inner, out.data<int64_t>());
+    else
+      reduce_typed(kind, px, outer, n, inner, out.data<T>());
+  });
+}
+
+}  // namespace facet::cpu

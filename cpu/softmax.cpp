@@ -1,0 +1,58 @@
+// softmax / log_softmax and L2 normalize along the middle dim of a contiguous [outer, n, inner]
+// view. The max is subtracted before exponentiating, so no input overflows. Floor: one read and
+// one write per element (the kernel reads x three times; it stays in cache for rows that fit).
+#include <algorithm>
+#include <cmath>
+
+#include "core/dispatch.h"
+#include "cpu/cpu.h"
+#include "cpu/strided.h"
+
+namespace facet::cpu {
+
+void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, const Tensor& out) {
+  dispatch_floating(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const T* p = px + o * n * inner + i;
+        T* q = po + o * n * inner + i;
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < n; ++j) mx = std::max(mx, static_cast<double>(p[j * inner]));
+        if (std::isinf(mx) && mx < 0) mx = 0;  // an all -inf row: keep exp(-inf - 0) = 0, not NaN
+        double total = 0;
+        for (int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(p[j * inner]) - mx);
+        if (log) {
+          const double log_total = std::log(total);
+          for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(static_cast<double>(p[j * inner]) - mx - log_total);
+        } else {
+          for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(std::exp(static_cast<double>(p[j * inner]) - mx) / total);
+        }
+      }
+    }
+  });
+}
+
+void normalize(const Tensor& x, int64_t outer, int64_t n, int64_t inner, double eps, const Tensor& out) {
+  dispatch_floating(x.dtype(), "normalize", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const T* p = px + o * n * inner + i;
+        T* q = po + o * n * inner + i;
+        double sq = 0;
+        for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(p[j * inner]) * p[j * inner];
+        const double denom = std::max(std::sqrt(sq), eps);
+        for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(p[j * inner] / denom);
+      }
+    }
+  });
+}
+
+}  // namespace facet::cpu

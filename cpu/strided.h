@@ -1,0 +1,70 @@
+#pragma once
+// Walks N same-shaped strided operands row by row. Dims that are contiguous for every operand
+// are merged first, so a contiguous tensor is one long row and a broadcast operand costs nothing
+// extra; rows run in parallel (OpenMP) when the tensor is large enough to repay the threads.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace facet::cpu {
+
+inline constexpr int64_t kParallelGrain = 1 << 15;  // elements below which threads cost more than they save
+
+template <size_t N>
+struct RowPlan {
+  Shape shape;                 // merged shape; the last dim is the row
+  std::array<Shape, N> strides;
+};
+
+template <size_t N>
+RowPlan<N> plan_rows(const Shape& shape, const std::array<Shape, N>& strides) {
+  RowPlan<N> plan;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = !plan.shape.empty();
+    for (size_t k = 0; k < N && merge; ++k)
+      merge = plan.strides[k].back() == strides[k][d] * shape[d];
+    if (merge) {
+      plan.shape.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) plan.strides[k].back() = strides[k][d];
+    } else {
+      plan.shape.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) plan.strides[k].push_back(strides[k][d]);
+    }
+  }
+  if (plan.shape.empty()) {  // a scalar or all-ones shape: one row of one element
+    plan.shape.push_back(1);
+    for (size_t k = 0; k < N; ++k) plan.strides[k].push_back(1);
+  }
+  return plan;
+}
+
+// row(offsets, length, steps): offsets are the element offsets of the row's first element per
+// operand, steps the per-operand stride along the row.
+template <size_t N, class Row>
+void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, const std::array<int64_t, N>& base,
+                  Row&& row) {
+  const RowPlan<N> plan = plan_rows(shape, strides);
+  const int64_t nd = static_cast<int64_t>(plan.shape.size());
+  const int64_t len = plan.shape.back();
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < nd; ++d) rows *= plan.shape[d];
+  std::array<int64_t, N> steps;
+  for (size_t k = 0; k < N; ++k) steps[k] = plan.strides[k].back();
+
+#pragma omp parallel for schedule(static) if (rows > 1 && rows * len >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    std::array<int64_t, N> off = base;
+    int64_t rem = r;
+    for (int64_t d = nd - 2; d >= 0; --d) {
+      const int64_t i = rem % plan.shape[d];
+      rem /= plan.shape[d];
+      for (size_t k = 0; k < N; ++k) off[k] += i * plan.strides[k][d];
+    }
+    row(off, len, steps);
+  }
+}
+
+}  // namespace facet::cpu

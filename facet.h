@@ -1,0 +1,11 @@
+#pragma once
+// The umbrella header: everything a model needs. The fine-grained headers stay available.
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/factory.h"
+#include "core/generator.h"
+#include "core/tensor.h"

@@ -1,0 +1,62 @@
+#pragma once
+// Shared test helpers: float64 references, relative error, and checks that a call raises a
+// facet::Error whose message names what went wrong.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "facet.h"
+
+namespace facet::test {
+
+// ||out - ref|| / ||ref|| (or ||out|| when ref is all zero).
+inline double rel_error(const std::vector<double>& out, const std::vector<double>& ref) {
+  REQUIRE(out.size() == ref.size());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    diff += (out[i] - ref[i]) * (out[i] - ref[i]);
+    norm += ref[i] * ref[i];
+  }
+  if (norm == 0) return std::sqrt(diff);
+  return std::sqrt(diff / norm);
+}
+
+inline double rel_error(const Tensor& out, const std::vector<double>& ref) {
+  return rel_error(out.to_vector<double>(), ref);
+}
+
+// Runs fn, which must throw facet::Error whose message contains every fragment.
+template <class F>
+void expect_error(F&& fn, const std::vector<std::string>& fragments) {
+  bool thrown = false;
+  try {
+    fn();
+  } catch (const Error& e) {
+    thrown = true;
+    const std::string msg = e.what();
+    for (const std::string& f : fragments) {
+      INFO("message: " << msg);
+      CHECK_MESSAGE(msg.find(f) != std::string::npos, "missing '" << f << "'");
+    }
+  }
+  CHECK_MESSAGE(thrown, "expected a facet::Error");
+}
+
+// Float64 random inputs that require grad, for gradchecks.
+inline Tensor grad_input(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  Generator gen(seed);
+  Tensor t = uniform(shape, lo, hi, kFloat64, &gen);
+  t.set_requires_grad(true);
+  return t;
+}
+
+#define FACET_CHECK_GRAD(fn, inputs)                   \
+  do {                                                 \
+    const ::facet::GradcheckResult r_ = ::facet::gradcheck((fn), (inputs)); \
+    INFO(r_.report);                                   \
+    CHECK(r_.ok);                                      \
+  } while (0)
+
+}  // namespace facet::test
