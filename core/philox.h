@@ -23,12 +23,12 @@ FACET_HD inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo)
   lo = static_cast<uint32_t>(p);
 }
 
-FACET_HD inline Block philox4x32_10(uint64_t seed, uint64_t counter) {
+// The full generator: a 128-bit counter and a 64-bit key (checked against Random123's
+// published known-answer vectors in tests/test_random.cpp).
+FACET_HD inline Block philox4x32_10(Block counter, uint32_t k0, uint32_t k1) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32);
-  uint32_t c2 = 0, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  uint32_t c0 = counter.w[0], c1 = counter.w[1], c2 = counter.w[2], c3 = counter.w[3];
   for (int round = 0; round < 10; ++round) {
     uint32_t hi0, lo0, hi1, lo1;
     mulhilo(kM0, c0, hi0, lo0);
@@ -39,6 +39,12 @@ FACET_HD inline Block philox4x32_10(uint64_t seed, uint64_t counter) {
     k1 += kW1;
   }
   return {{c0, c1, c2, c3}};
+}
+
+// facet's use: key = the 64-bit seed, counter = a 64-bit block index (upper words 0).
+FACET_HD inline Block philox4x32_10(uint64_t seed, uint64_t counter) {
+  const Block c{{static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0u, 0u}};
+  return philox4x32_10(c, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
 // Uniform in [0, 1) from the top 24 bits (every value exactly representable in float32).

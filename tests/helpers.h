@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "core/ops.h"
 #include "facet.h"
 
-namespace facet::test {
+namespace facet::tests {
 
 // ||out - ref|| / ||ref|| (or ||out|| when ref is all zero).
 inline double rel_error(const std::vector<double>& out, const std::vector<double>& ref) {
@@ -52,11 +54,15 @@ inline Tensor grad_input(const Shape& shape, uint64_t seed, double lo = -1.0, do
   return t;
 }
 
-#define FACET_CHECK_GRAD(fn, inputs)                   \
-  do {                                                 \
-    const ::facet::GradcheckResult r_ = ::facet::gradcheck((fn), (inputs)); \
-    INFO(r_.report);                                   \
-    CHECK(r_.ok);                                      \
-  } while (0)
+// gradcheck with the default tolerances, reported through doctest (the report says which
+// Jacobian entries differ).
+inline void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs) {
+  const GradcheckResult r = gradcheck(fn, inputs);
+  INFO(r.report);
+  CHECK(r.ok);
+}
 
-}  // namespace facet::test
+// Variadic, so lambdas with commas and braced input lists pass through unharmed.
+#define FACET_CHECK_GRAD(...) ::facet::tests::check_grad(__VA_ARGS__)
+
+}  // namespace facet::tests
