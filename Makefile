@@ -7,11 +7,12 @@
 #   make deps       installs the Debian packages the build needs
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
-# (ASan + UBSan, in a build directory of its own), BUILD=dir.
+# (ASan + UBSan, in a build directory of its own), BUILD=dir, JOBS=n (parallel compiles in test/bench).
 
 CXX      ?= g++
 CUDA_ARCH ?= sm_90
 SANITIZE ?= 0
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 # ---- detection (each probe runs the tool itself, so a wrong answer shows in `make info`) ----
 NVCC := $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
@@ -30,15 +31,17 @@ ifeq ($(CUDA),1)
 else
   CUDNN := 0
 endif
+DOCTEST := $(if $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h),1,0)
 OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_get_num_threads() > 0 ? 0 : 1;}\n' \
               | $(CXX) -x c++ - -lopenblas -o /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
 
 # ---- flags ----
+# Each configuration builds in a folder of its own, so switching never mixes stale objects.
 ifeq ($(SANITIZE),1)
-  BUILD ?= build/sanitize
+  BUILD ?= build/sanitize$(if $(filter 0,$(CUDA)),-cpu)
   SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 else
-  BUILD ?= build/release
+  BUILD ?= build/release$(if $(filter 0,$(CUDA)),-cpu)
   SAN_FLAGS :=
 endif
 CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP
@@ -67,8 +70,9 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 all: info $(LIB) $(TEST_BIN)
 
 info:
-	@echo "facet: nvcc=$(if $(filter 1,$(CUDA)),$(NVCC) (CUDA $(CUDA_VERSION), $(CUDA_ARCH)),$(if $(NVCC),found but off (CUDA=0),not found)) cudnn=$(CUDNN) openblas=$(OPENBLAS) sanitize=$(SANITIZE) build=$(BUILD)"
+	@echo "facet: nvcc=$(if $(filter 1,$(CUDA)),$(NVCC) (CUDA $(CUDA_VERSION), $(CUDA_ARCH)),$(if $(NVCC),found but off (CUDA=0),not found)) cudnn=$(CUDNN) openblas=$(OPENBLAS) doctest=$(DOCTEST) sanitize=$(SANITIZE) build=$(BUILD)"
 	@if [ "$(OPENBLAS)" != 1 ]; then echo "facet: OpenBLAS (cblas.h, -lopenblas) not found: run 'make deps'"; exit 1; fi
+	@if [ "$(DOCTEST)" != 1 ]; then echo "facet: doctest (doctest/doctest.h) not found: run 'make deps'"; exit 1; fi
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -92,12 +96,12 @@ $(BUILD)/obj/%.cu.o: %.cu
 # A fresh machine: packages first, then a build that sees them (a second make run re-detects).
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@$(TEST_BIN)
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory info $(BENCH_BINS)
+	@$(MAKE) --no-print-directory -j$(JOBS) info $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 demo:
