@@ -32,7 +32,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
 
   // [..., m, k] @ [k, n] with a contiguous: one GEMM over all rows of a.
-  if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous()) {
+  if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous() && a.numel() > 0) {
     Shape out_shape = a.shape();
     out_shape.back() = n;
     return reshape(matmul(reshape(a, {-1, k}), b), out_shape);

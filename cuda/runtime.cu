@@ -2,7 +2,9 @@
 // then reports an error code, which means "no devices" here, never an abort at start-up.
 #include <cuda_runtime.h>
 
-#include "core/philox.h"  // compiled by nvcc too: the shared per-element math must stay device-clean
+// The shared per-element headers are compiled by nvcc here too, so CI catches host-only code in them.
+#include "core/elementwise_math.h"
+#include "core/philox.h"
 #include "cuda/runtime.h"
 
 namespace facet::cuda {
