@@ -17,16 +17,24 @@ using namespace facet;
 
 namespace {
 
-double median_seconds(int reps, const std::function<void()>& fn) {
-  fn();  // warm-up: first-touch page faults, BLAS thread start-up
-  std::vector<double> times;
+// Times the candidates in turn within each repetition, so a noisy neighbour slows all of them
+// alike and the ratios stay honest; returns the median seconds of each.
+std::vector<double> interleaved_medians(int reps, const std::vector<std::function<void()>>& fns) {
+  std::vector<std::vector<double>> times(fns.size());
+  for (const auto& fn : fns) fn();  // warm-up: first-touch page faults, BLAS thread start-up
   for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    for (size_t k = 0; k < fns.size(); ++k) {
+      const auto t0 = std::chrono::steady_clock::now();
+      fns[k]();
+      times[k].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
   }
-  std::nth_element(times.begin(), times.begin() + reps / 2, times.end());
-  return times[reps / 2];
+  std::vector<double> medians;
+  for (auto& t : times) {
+    std::nth_element(t.begin(), t.begin() + reps / 2, t.end());
+    medians.push_back(t[reps / 2]);
+  }
+  return medians;
 }
 
 void bench_sgemm() {
@@ -38,12 +46,15 @@ void bench_sgemm() {
     Tensor c = empty({n, n});
     const int reps = n <= 512 ? 50 : 7;
     const double flops = 2.0 * n * n * n;
-    const double t_facet = median_seconds(reps, [&] { ops::matmul(a, b); });
-    const double t_facet_t = median_seconds(reps, [&] { ops::matmul(a, b.t()); });  // transposed view, no copy
-    const double t_blas = median_seconds(reps, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n,
-                  0.0f, c.data<float>(), n);
+    const std::vector<double> t = interleaved_medians(reps, {
+        [&] { ops::matmul(a, b); },
+        [&] {
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data<float>(), n,
+                      b.data<float>(), n, 0.0f, c.data<float>(), n);
+        },
+        [&] { ops::matmul(a, b.t()); },  // a transposed view goes to BLAS with the transpose flag, no copy
     });
+    const double t_facet = t[0], t_blas = t[1], t_facet_t = t[2];
     std::printf("%6lld  %12.1f  %12.1f  %14.1f  %8.3f\n", static_cast<long long>(n), flops / t_facet * 1e-9,
                 flops / t_blas * 1e-9, flops / t_facet_t * 1e-9, t_blas / t_facet);
   }
@@ -60,15 +71,18 @@ void bench_add() {
   float* po = out.data<float>();
   const double bytes = 3.0 * n * sizeof(float);  // two reads, one write
   const int reps = 15;
-  const double t_facet = median_seconds(reps, [&] { ops::binary(BinaryOp::Add, a, b); });
-  const double t_loop = median_seconds(reps, [&] {
+  const std::vector<double> t = interleaved_medians(reps, {
+      [&] { ops::binary(BinaryOp::Add, a, b); },
+      [&] {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) po[i] = pa[i] + pb[i];
-  });
-  const double t_copy = median_seconds(reps, [&] {
+        for (int64_t i = 0; i < n; ++i) po[i] = pa[i] + pb[i];
+      },
+      [&] {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) po[i] = pa[i];
+        for (int64_t i = 0; i < n; ++i) po[i] = pa[i];
+      },
   });
+  const double t_facet = t[0], t_loop = t[1], t_copy = t[2];
   std::printf("elementwise add, %lld float32 (%.0f MiB moved), median GB/s\n", static_cast<long long>(n),
               bytes / (1 << 20));
   std::printf("  facet add (allocates its output)   %7.2f GB/s\n", bytes / t_facet * 1e-9);

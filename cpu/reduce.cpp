@@ -1,7 +1,8 @@
 // Reductions over the middle dim of a contiguous [outer, n, inner] view; a whole-tensor
 // reduction is the case outer = inner = 1. Floor: one read of x. Float sums accumulate in double,
-// so the CPU result is the float64 reference rounded once.
+// so the CPU result is the float64 reference rounded once; int64 sums accumulate exactly in int64.
 #include <cmath>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "cpu/cpu.h"
@@ -18,9 +19,11 @@ void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inn
     for (int64_t i = 0; i < inner; ++i) {
       const T* p = x + o * n * inner + i;
       if (kind == Reduce::Sum || kind == Reduce::Mean) {
-        double acc = 0;
-        for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(p[j * inner]);
-        if (kind == Reduce::Mean) acc /= static_cast<double>(n);
+        // int64 sums stay exact in int64 (a double accumulator rounds past 2^53); mean is float only.
+        using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+        Acc acc = 0;
+        for (int64_t j = 0; j < n; ++j) acc += static_cast<Acc>(p[j * inner]);
+        if (kind == Reduce::Mean) acc /= static_cast<Acc>(n);
         out[o * inner + i] = static_cast<O>(acc);
       } else {
         // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.
