@@ -2,6 +2,7 @@
 // Walks N same-shaped strided operands row by row. Dims that are contiguous for every operand
 // are merged first, so a contiguous tensor is one long row and a broadcast operand costs nothing
 // extra; rows run in parallel (OpenMP) when the tensor is large enough to repay the threads.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -41,8 +42,9 @@ RowPlan<N> plan_rows(const Shape& shape, const std::array<Shape, N>& strides) {
   return plan;
 }
 
-// row(offsets, length, steps): offsets are the element offsets of the row's first element per
-// operand, steps the per-operand stride along the row.
+// row(offsets, length, steps): offsets are the element offsets of the piece's first element per
+// operand, steps the per-operand stride along the row. Long rows are cut into pieces of
+// kParallelGrain elements, so a contiguous tensor (one merged row) still spreads over the threads.
 template <size_t N, class Row>
 void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, const std::array<int64_t, N>& base,
                   Row&& row) {
@@ -53,9 +55,13 @@ void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, const
   for (int64_t d = 0; d + 1 < nd; ++d) rows *= plan.shape[d];
   std::array<int64_t, N> steps;
   for (size_t k = 0; k < N; ++k) steps[k] = plan.strides[k].back();
+  const int64_t piece = len > kParallelGrain ? kParallelGrain : (len > 0 ? len : 1);
+  const int64_t pieces_per_row = (len + piece - 1) / piece;
+  const int64_t items = rows * pieces_per_row;
 
-#pragma omp parallel for schedule(static) if (rows > 1 && rows * len >= kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
+#pragma omp parallel for schedule(static) if (items > 1 && rows * len >= kParallelGrain)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t r = item / pieces_per_row, start = (item % pieces_per_row) * piece;
     std::array<int64_t, N> off = base;
     int64_t rem = r;
     for (int64_t d = nd - 2; d >= 0; --d) {
@@ -63,7 +69,8 @@ void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, const
       rem /= plan.shape[d];
       for (size_t k = 0; k < N; ++k) off[k] += i * plan.strides[k][d];
     }
-    row(off, len, steps);
+    for (size_t k = 0; k < N; ++k) off[k] += start * steps[k];
+    row(off, std::min(piece, len - start), steps);
   }
 }
 

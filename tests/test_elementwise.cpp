@@ -204,3 +204,24 @@ TEST_CASE("bad input to elementwise ops") {
   tests::expect_error([&] { ones({3}) + on_gpu; }, {"add", "one device", "cpu", "cuda:0"});
   tests::expect_error([&] { exp(on_gpu); }, {"exp", "CUDA", "cuda:0"});
 }
+
+TEST_CASE("large tensors, cut into pieces across threads, match element by element") {
+  // Past cpu::kParallelGrain the kernels split rows into pieces; odd sizes leave a short last piece.
+  Generator gen(77);
+  const int64_t n = 3 * 32768 + 5;
+  const Tensor a = uniform({n}, -1, 1, kFloat64, &gen), b = uniform({2 * n}, -1, 1, kFloat64, &gen);
+  const Tensor b_strided = b.slice(0, 1, 2 * n, 2);  // step 2: a long row with a non-unit stride
+  const std::vector<double> av = a.to_vector<double>(), bv = b_strided.to_vector<double>();
+  const std::vector<double> sum = (a + b_strided).to_vector<double>();
+  const std::vector<double> scaled = (a * scalar_tensor(3.0, kFloat64)).to_vector<double>();
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < n; ++i) wrong += sum[i] != av[i] + bv[i] || scaled[i] != av[i] * 3.0;
+  CHECK(wrong == 0);
+  // A large transposed copy (contiguous()) keeps every element in its place.
+  const Tensor m = uniform({301, 307}, -1, 1, kFloat32, &gen);
+  const Tensor mt = m.t().contiguous();
+  int64_t misplaced = 0;
+  for (int64_t i = 0; i < 307; i += 7)
+    for (int64_t j = 0; j < 301; ++j) misplaced += mt.at<float>({i, j}) != m.at<float>({j, i});
+  CHECK(misplaced == 0);
+}
