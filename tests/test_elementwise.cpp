@@ -191,6 +191,24 @@ TEST_CASE("gradcheck: a scalar operand on either side") {
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return 3.0 / (1.0 - in[0] * 0.25) + 2.0; }, {x});
 }
 
+TEST_CASE("every binary op rejects shapes that cannot broadcast, naming itself and both shapes") {
+  const Tensor a = zeros({2, 3}), b = zeros({4});
+  const std::vector<std::pair<const char*, std::function<Tensor()>>> cases = {
+      {"add", [&] { return a + b; }},          {"sub", [&] { return a - b; }},
+      {"mul", [&] { return a * b; }},          {"div", [&] { return a / b; }},
+      {"pow", [&] { return pow(a, b); }},      {"eq", [&] { return eq(a, b); }},
+      {"ne", [&] { return ne(a, b); }},        {"lt", [&] { return lt(a, b); }},
+      {"le", [&] { return le(a, b); }},        {"gt", [&] { return gt(a, b); }},
+      {"ge", [&] { return ge(a, b); }},        {"where", [&] { return where(a, a, b); }},
+      {"maximum", [&] { return ops::binary(BinaryOp::Maximum, a, b); }},
+      {"minimum", [&] { return ops::binary(BinaryOp::Minimum, a, b); }},
+  };
+  for (const auto& [name, fn] : cases) {
+    INFO(name);
+    tests::expect_error(fn, {std::string("facet::") + name + ":", "broadcast", "[2, 3]", "[4]"});
+  }
+}
+
 TEST_CASE("bad input to elementwise ops") {
   const Tensor a = zeros({2, 3}), b = zeros({4});
   tests::expect_error([&] { a + b; }, {"add", "broadcast", "[2, 3]", "[4]"});
