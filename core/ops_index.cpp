@@ -10,29 +10,43 @@ using namespace detail;
 
 namespace {
 
-std::string dim_str(int64_t d) { return "dim " + std::to_string(d); }
-
-// index must have x's shape except along dim (the stricter half of PyTorch's rule, which keeps
-// gather and scatter_add exact inverses of each other).
-void check_gather_shapes(const char* op, const Tensor& x, int64_t dim, const Tensor& index) {
-  FACET_CHECK(index.dim() == x.dim(), op, "an index with the input's number of dims",
-              index.describe() + " for " + x.describe());
-  for (int64_t d = 0; d < x.dim(); ++d)
-    FACET_CHECK(d == dim || index.size(d) == x.size(d), op,
-                "index sizes equal to the input's except along " + dim_str(dim),
+// The checks every indexing op shares. A `row_index` is 0-d or 1-d and picks whole slices along
+// dim (index_select, index_add); otherwise the index has x's shape except along dim (gather,
+// scatter_add: the stricter half of PyTorch's rule, which keeps them exact inverses).
+// Returns dim wrapped into [0, x.dim()).
+int64_t check_indexing(const char* op, const Tensor& x, int64_t dim, const Tensor& index, bool row_index) {
+  check_defined(op, x, "the input");
+  check_defined(op, index, "the index");
+  FACET_CHECK(x.dim() > 0, op, "a tensor with at least one dim", x.describe());
+  dim = wrap_dim(op, dim, x.dim());
+  check_same_device(op, x, index);
+  if (row_index) {
+    FACET_CHECK(index.dim() <= 1, op, "a 0-d or 1-d index", index.describe());
+  } else {
+    FACET_CHECK(index.dim() == x.dim(), op, "an index with the input's number of dims",
                 index.describe() + " for " + x.describe());
+    for (int64_t d = 0; d < x.dim(); ++d)
+      FACET_CHECK(d == dim || index.size(d) == x.size(d), op,
+                  "index sizes equal to the input's except along dim " + std::to_string(dim),
+                  index.describe() + " for " + x.describe());
+  }
+  check_index_range(op, index, x.size(dim), "indices along dim " + std::to_string(dim));
+  return dim;
+}
+
+// The source of an accumulating op: x's device and dtype, and exactly the shape `want`.
+void check_source(const char* op, const Tensor& x, const Tensor& source, const Shape& want) {
+  check_defined(op, source, "the source");
+  check_floating(op, x);
+  check_same_device(op, x, source);
+  check_same_dtype(op, x, source);
+  FACET_CHECK(source.shape() == want, op, "a source of shape " + shape_str(want), source.describe());
 }
 
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  check_defined("index_select", x, "the input");
-  check_defined("index_select", index, "the index");
-  FACET_CHECK(x.dim() > 0, "index_select", "a tensor with at least one dim", x.describe());
-  dim = wrap_dim("index_select", dim, x.dim());
-  FACET_CHECK(index.dim() <= 1, "index_select", "a 0-d or 1-d index", index.describe());
-  check_same_device("index_select", x, index);
-  check_index_range("index_select", index, x.size(dim), "indices along " + dim_str(dim));
+  dim = check_indexing("index_select", x, dim, index, true);
   const DimSplit s = split_at(x.shape(), dim);
   Shape shape = x.shape();
   shape[dim] = index.numel();
@@ -43,21 +57,10 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source) {
-  check_defined("index_add", x, "the input");
-  check_defined("index_add", index, "the index");
-  check_defined("index_add", source, "the source");
-  check_floating("index_add", x);
-  FACET_CHECK(x.dim() > 0, "index_add", "a tensor with at least one dim", x.describe());
-  dim = wrap_dim("index_add", dim, x.dim());
-  FACET_CHECK(index.dim() <= 1, "index_add", "a 0-d or 1-d index", index.describe());
-  check_same_device("index_add", x, index);
-  check_same_device("index_add", x, source);
-  check_same_dtype("index_add", x, source);
+  dim = check_indexing("index_add", x, dim, index, true);
   Shape want = x.shape();
   want[dim] = index.numel();
-  FACET_CHECK(source.shape() == want, "index_add", "a source of shape " + shape_str(want),
-              source.describe());
-  check_index_range("index_add", index, x.size(dim), "indices along " + dim_str(dim));
+  check_source("index_add", x, source, want);
   const DimSplit s = split_at(x.shape(), dim);
   Tensor out = clone(x);
   const Tensor ic = contiguous(index), sc = contiguous(source);
@@ -66,13 +69,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  check_defined("gather", x, "the input");
-  check_defined("gather", index, "the index");
-  FACET_CHECK(x.dim() > 0, "gather", "a tensor with at least one dim", x.describe());
-  dim = wrap_dim("gather", dim, x.dim());
-  check_same_device("gather", x, index);
-  check_gather_shapes("gather", x, dim, index);
-  check_index_range("gather", index, x.size(dim), "indices along " + dim_str(dim));
+  dim = check_indexing("gather", x, dim, index, false);
   const DimSplit s = split_at(x.shape(), dim);
   Tensor out = empty(index.shape(), x.dtype(), x.device());
   const Tensor xc = contiguous(x), ic = contiguous(index);
@@ -81,19 +78,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  check_defined("scatter_add", x, "the input");
-  check_defined("scatter_add", index, "the index");
-  check_defined("scatter_add", src, "the source");
-  check_floating("scatter_add", x);
-  FACET_CHECK(x.dim() > 0, "scatter_add", "a tensor with at least one dim", x.describe());
-  dim = wrap_dim("scatter_add", dim, x.dim());
-  check_same_device("scatter_add", x, index);
-  check_same_device("scatter_add", x, src);
-  check_same_dtype("scatter_add", x, src);
-  check_gather_shapes("scatter_add", x, dim, index);
-  FACET_CHECK(src.shape() == index.shape(), "scatter_add", "a source of the index's shape " + shape_str(index.shape()),
-              src.describe());
-  check_index_range("scatter_add", index, x.size(dim), "indices along " + dim_str(dim));
+  dim = check_indexing("scatter_add", x, dim, index, false);
+  check_source("scatter_add", x, src, index.shape());
   const DimSplit s = split_at(x.shape(), dim);
   Tensor out = clone(x);
   const Tensor ic = contiguous(index), sc = contiguous(src);

@@ -14,28 +14,25 @@ namespace {
 
 template <class T, class O>
 void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) {
-      const T* p = x + o * n * inner + i;
-      if (kind == Reduce::Sum || kind == Reduce::Mean) {
-        // int64 sums stay exact in int64 (a double accumulator rounds past 2^53); mean is float only.
-        using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
-        Acc acc = 0;
-        for (int64_t j = 0; j < n; ++j) acc += static_cast<Acc>(p[j * inner]);
-        if (kind == Reduce::Mean) acc /= static_cast<Acc>(n);
-        out[o * inner + i] = static_cast<O>(acc);
-      } else {
-        // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.
-        int64_t best = 0;
-        for (int64_t j = 1; j < n && !std::isnan(static_cast<double>(p[best * inner])); ++j) {
-          const T v = p[j * inner];
-          if (std::isnan(static_cast<double>(v)) || v > p[best * inner]) best = j;
-        }
-        out[o * inner + i] = kind == Reduce::Max ? static_cast<O>(p[best * inner]) : static_cast<O>(best);
+  for_each_lane(outer, n, inner, [&](int64_t first, int64_t lane) {
+    const T* p = x + first;
+    if (kind == Reduce::Sum || kind == Reduce::Mean) {
+      // int64 sums stay exact in int64 (a double accumulator rounds past 2^53); mean is float only.
+      using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+      Acc acc = 0;
+      for (int64_t j = 0; j < n; ++j) acc += static_cast<Acc>(p[j * inner]);
+      if (kind == Reduce::Mean) acc /= static_cast<Acc>(n);
+      out[lane] = static_cast<O>(acc);
+    } else {
+      // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.
+      int64_t best = 0;
+      for (int64_t j = 1; j < n && !std::isnan(static_cast<double>(p[best * inner])); ++j) {
+        const T v = p[j * inner];
+        if (std::isnan(static_cast<double>(v)) || v > p[best * inner]) best = j;
       }
+      out[lane] = kind == Reduce::Max ? static_cast<O>(p[best * inner]) : static_cast<O>(best);
     }
-  }
+  });
 }
 
 }  // namespace

@@ -15,24 +15,21 @@ void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log,
     using T = decltype(tag);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t i = 0; i < inner; ++i) {
-        const T* p = px + o * n * inner + i;
-        T* q = po + o * n * inner + i;
-        double mx = -INFINITY;
-        for (int64_t j = 0; j < n; ++j) mx = std::max(mx, static_cast<double>(p[j * inner]));
-        if (std::isinf(mx) && mx < 0) mx = 0;  // an all -inf row: keep exp(-inf - 0) = 0, not NaN
-        double total = 0;
-        for (int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(p[j * inner]) - mx);
-        if (log) {
-          const double log_total = std::log(total);
-          for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(static_cast<double>(p[j * inner]) - mx - log_total);
-        } else {
-          for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(std::exp(static_cast<double>(p[j * inner]) - mx) / total);
-        }
+    for_each_lane(outer, n, inner, [&](int64_t first, int64_t) {
+      const T* p = px + first;
+      T* q = po + first;
+      double mx = -INFINITY;
+      for (int64_t j = 0; j < n; ++j) mx = std::max(mx, static_cast<double>(p[j * inner]));
+      if (std::isinf(mx) && mx < 0) mx = 0;  // an all -inf row: keep exp(-inf - 0) = 0, not NaN
+      double total = 0;
+      for (int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(p[j * inner]) - mx);
+      if (log) {
+        const double log_total = std::log(total);
+        for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(static_cast<double>(p[j * inner]) - mx - log_total);
+      } else {
+        for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(std::exp(static_cast<double>(p[j * inner]) - mx) / total);
       }
-    }
+    });
   });
 }
 
@@ -41,17 +38,14 @@ void normalize(const Tensor& x, int64_t outer, int64_t n, int64_t inner, double 
     using T = decltype(tag);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t i = 0; i < inner; ++i) {
-        const T* p = px + o * n * inner + i;
-        T* q = po + o * n * inner + i;
-        double sq = 0;
-        for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(p[j * inner]) * p[j * inner];
-        const double denom = std::max(std::sqrt(sq), eps);
-        for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(p[j * inner] / denom);
-      }
-    }
+    for_each_lane(outer, n, inner, [&](int64_t first, int64_t) {
+      const T* p = px + first;
+      T* q = po + first;
+      double sq = 0;
+      for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(p[j * inner]) * p[j * inner];
+      const double denom = std::max(std::sqrt(sq), eps);
+      for (int64_t j = 0; j < n; ++j) q[j * inner] = static_cast<T>(p[j * inner] / denom);
+    });
   });
 }
 

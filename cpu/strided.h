@@ -74,4 +74,15 @@ void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, const
   }
 }
 
+// For dim-wise kernels on a contiguous [outer, n, inner] view: calls lane(first, index) for each
+// of the outer * inner lanes, where `first` is the offset of the lane's first element (its
+// elements follow at stride inner) and `index` = o * inner + i numbers the lane. Parallel when
+// the view is large enough.
+template <class Lane>
+void for_each_lane(int64_t outer, int64_t n, int64_t inner, Lane&& lane) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * inner > 1 && outer * n * inner >= kParallelGrain)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) lane(o * n * inner + i, o * inner + i);
+}
+
 }  // namespace facet::cpu

@@ -1,4 +1,5 @@
 // matmul and linear: values against float64 loops, gradchecks, and bad input.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -52,27 +53,36 @@ struct Mkn {
 const std::vector<Mkn> kSizes = {{1, 1, 1}, {7, 33, 1}, {33, 7, 33}, {1, 33, 7}, {7, 7, 7}, {33, 1, 7}};
 const std::vector<facet::DType> kDtypes = {facet::kFloat32, facet::kFloat64};
 
+// Draws a [a_batch, m, k] and b [b_batch, k, n] (batch 0: a 2-d operand), multiplies them and
+// checks the product against the float64 loop reference; batch-1 operands broadcast.
+void check_random_product(facet::Generator& gen, facet::DType dtype, const Mkn& s, int64_t a_batch, int64_t b_batch) {
+  CAPTURE(facet::dtype_name(dtype));
+  CAPTURE(a_batch);
+  CAPTURE(b_batch);
+  CAPTURE(s.m);
+  CAPTURE(s.k);
+  CAPTURE(s.n);
+  const auto shape = [](int64_t batch, int64_t rows, int64_t cols) {
+    return batch == 0 ? facet::Shape{rows, cols} : facet::Shape{batch, rows, cols};
+  };
+  const Tensor a = facet::randn(shape(a_batch, s.m, s.k), dtype, &gen);
+  const Tensor b = facet::randn(shape(b_batch, s.k, s.n), dtype, &gen);
+  const Tensor c = facet::matmul(a, b);
+  const int64_t batch = std::max<int64_t>({a_batch, b_batch, 1});
+  CHECK(c.shape() == (a_batch == 0 && b_batch == 0 ? facet::Shape{s.m, s.n} : facet::Shape{batch, s.m, s.n}));
+  CHECK(c.dtype() == dtype);
+  const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), std::max<int64_t>(a_batch, 1), s.m, s.k),
+                              dense(b.to_vector<double>(), std::max<int64_t>(b_batch, 1), s.k, s.n));
+  CHECK(ft::rel_error(c, ref) < tolerance(dtype));
+  CHECK(ft::rel_error(a.matmul(b), ref) < tolerance(dtype));  // the method form is the same function
+}
+
 }  // namespace
 
 TEST_CASE("matmul: 2-d @ 2-d matches a float64 loop reference") {
   facet::Generator gen(101);
   for (facet::DType dtype : kDtypes)
-    for (const Mkn& s : kSizes) {
-      CAPTURE(facet::dtype_name(dtype));
-      CAPTURE(s.m);
-      CAPTURE(s.k);
-      CAPTURE(s.n);
-      const Tensor a = facet::randn({s.m, s.k}, dtype, &gen);
-      const Tensor b = facet::randn({s.k, s.n}, dtype, &gen);
-      const Tensor c = facet::matmul(a, b);
-      CHECK(c.shape() == facet::Shape{s.m, s.n});
-      CHECK(c.dtype() == dtype);
-      const auto ref = ref_matmul(1, s.m, s.k, s.n, dense(a.to_vector<double>(), 1, s.m, s.k),
-                                  dense(b.to_vector<double>(), 1, s.k, s.n));
-      CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-      // The method form is the same function.
-      CHECK(ft::rel_error(a.matmul(b), ref) < tolerance(dtype));
-    }
+    for (const Mkn& s : kSizes) check_random_product(gen, dtype, s, 0, 0);
 }
 
 TEST_CASE("matmul: a hand-computed 2x3 @ 3x2 product") {
@@ -86,21 +96,8 @@ TEST_CASE("matmul: a hand-computed 2x3 @ 3x2 product") {
 TEST_CASE("matmul: [B, m, k] @ [k, n] folds the batch") {
   facet::Generator gen(102);
   for (facet::DType dtype : kDtypes)
-    for (int64_t batch : {1, 3})
-      for (const Mkn& s : kSizes) {
-        CAPTURE(facet::dtype_name(dtype));
-        CAPTURE(batch);
-        CAPTURE(s.m);
-        CAPTURE(s.k);
-        CAPTURE(s.n);
-        const Tensor a = facet::randn({batch, s.m, s.k}, dtype, &gen);
-        const Tensor b = facet::randn({s.k, s.n}, dtype, &gen);
-        const Tensor c = facet::matmul(a, b);
-        CHECK(c.shape() == facet::Shape{batch, s.m, s.n});
-        const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), batch, s.m, s.k),
-                                    dense(b.to_vector<double>(), 1, s.k, s.n));
-        CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-      }
+    for (const Mkn& s : kSizes)
+      for (int64_t batch : {1, 3}) check_random_product(gen, dtype, s, batch, 0);
 }
 
 TEST_CASE("matmul: 4-d [2, 3, m, k] @ [k, n]") {
@@ -118,58 +115,16 @@ TEST_CASE("matmul: 4-d [2, 3, m, k] @ [k, n]") {
 TEST_CASE("matmul: batched [B, m, k] @ [B, k, n]") {
   facet::Generator gen(104);
   for (facet::DType dtype : kDtypes)
-    for (const Mkn& s : kSizes) {
-      CAPTURE(facet::dtype_name(dtype));
-      CAPTURE(s.m);
-      CAPTURE(s.k);
-      CAPTURE(s.n);
-      const int64_t batch = 4;
-      const Tensor a = facet::randn({batch, s.m, s.k}, dtype, &gen);
-      const Tensor b = facet::randn({batch, s.k, s.n}, dtype, &gen);
-      const Tensor c = facet::matmul(a, b);
-      CHECK(c.shape() == facet::Shape{batch, s.m, s.n});
-      const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), batch, s.m, s.k),
-                                  dense(b.to_vector<double>(), batch, s.k, s.n));
-      CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-    }
+    for (const Mkn& s : kSizes) check_random_product(gen, dtype, s, 4, 4);
 }
 
-TEST_CASE("matmul: broadcast batch [1, m, k] @ [B, k, n] and [B, m, k] @ [1, k, n]") {
+TEST_CASE("matmul: broadcast batch [1, m, k] @ [B, k, n], [B, m, k] @ [1, k, n] and [m, k] @ [B, k, n]") {
   facet::Generator gen(105);
   for (facet::DType dtype : kDtypes)
     for (const Mkn& s : kSizes) {
-      CAPTURE(facet::dtype_name(dtype));
-      CAPTURE(s.m);
-      CAPTURE(s.k);
-      CAPTURE(s.n);
-      const int64_t batch = 3;
-      {
-        const Tensor a = facet::randn({1, s.m, s.k}, dtype, &gen);
-        const Tensor b = facet::randn({batch, s.k, s.n}, dtype, &gen);
-        const Tensor c = facet::matmul(a, b);
-        CHECK(c.shape() == facet::Shape{batch, s.m, s.n});
-        const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), 1, s.m, s.k),
-                                    dense(b.to_vector<double>(), batch, s.k, s.n));
-        CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-      }
-      {
-        const Tensor a = facet::randn({batch, s.m, s.k}, dtype, &gen);
-        const Tensor b = facet::randn({1, s.k, s.n}, dtype, &gen);
-        const Tensor c = facet::matmul(a, b);
-        CHECK(c.shape() == facet::Shape{batch, s.m, s.n});
-        const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), batch, s.m, s.k),
-                                    dense(b.to_vector<double>(), 1, s.k, s.n));
-        CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-      }
-      {  // [m, k] @ [B, k, n]: a 2-d operand broadcasts as batch 1.
-        const Tensor a = facet::randn({s.m, s.k}, dtype, &gen);
-        const Tensor b = facet::randn({batch, s.k, s.n}, dtype, &gen);
-        const Tensor c = facet::matmul(a, b);
-        CHECK(c.shape() == facet::Shape{batch, s.m, s.n});
-        const auto ref = ref_matmul(batch, s.m, s.k, s.n, dense(a.to_vector<double>(), 1, s.m, s.k),
-                                    dense(b.to_vector<double>(), batch, s.k, s.n));
-        CHECK(ft::rel_error(c, ref) < tolerance(dtype));
-      }
+      check_random_product(gen, dtype, s, 1, 3);
+      check_random_product(gen, dtype, s, 3, 1);
+      check_random_product(gen, dtype, s, 0, 3);
     }
 }
 
