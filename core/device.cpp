@@ -21,6 +21,7 @@ Device Device::cuda(int index) {
   FACET_CHECK(built_with_cuda(), "Device::cuda", "a build with the CUDA backend",
               "a build without CUDA (rebuild where nvcc is found, without CUDA=0)");
   const int count = cuda_device_count();
+  FACET_CHECK(count > 0, "Device::cuda", "a visible CUDA device", "none (no GPU, or no driver)");
   FACET_CHECK(index >= 0 && index < count, "Device::cuda",
               "a device index in [0, " + std::to_string(count) + ")",
               "index " + std::to_string(index));

@@ -30,7 +30,8 @@ struct TensorImpl {
 // A handle: copying a Tensor shares its storage and its autograd identity, as in libtorch.
 //
 // The methods below that compute something (math, views, clone, to) record autograd nodes and
-// are defined in autograd/tensor_methods.cpp; the accessors are defined in core/.
+// are defined in autograd/ (tensor_methods.cpp, functions_shape.cpp, engine.cpp); the header
+// stays in core/, which never includes autograd/. The accessors are defined in core/tensor.cpp.
 class Tensor {
  public:
   Tensor() = default;
