@@ -152,3 +152,37 @@ TEST_CASE("bad input to the tensor API is a facet::Error naming the op and what 
   tests::expect_error([&] { Tensor().shape(); }, {"undefined"});
   tests::expect_error([&] { t.to(Device{DeviceType::CUDA, 0}); }, {"to", "cuda:0"});
 }
+
+TEST_CASE("view, when the strides allow it, reads exactly what a copying reshape reads") {
+  // Regroupings of 24 and 12 elements (with size-1 dims too), from contiguous, sliced, transposed
+  // and expanded layouts: view either refuses with facet::Error or agrees with reshape.
+  const Tensor base = arange(0.0, 48.0).reshape({2, 2, 3, 4});
+  const std::vector<Tensor> layouts = {
+      base.narrow(0, 0, 1).squeeze(0),
+      base.narrow(1, 1, 1).squeeze(1),
+      base.slice(3, 0, 4, 2).narrow(0, 0, 1).squeeze(0),  // [2, 3, 2], every other column
+      base.narrow(0, 0, 1).squeeze(0).transpose(0, 1),
+      base.narrow(0, 0, 1).squeeze(0).permute({2, 0, 1}),
+      tensor(std::vector<float>{1, 2, 3}).reshape({1, 3, 1}).expand({2, 3, 4}),
+  };
+  const std::vector<Shape> targets = {{24}, {6, 4}, {2, 12}, {4, 6}, {2, 3, 4}, {1, 24, 1}, {3, 8}, {2, 1, 12},
+                                      {12}, {6, 2}, {2, 6}, {3, 4}, {1, 12}};
+  int viewed = 0, refused = 0;
+  for (const Tensor& t : layouts) {
+    for (const Shape& target : targets) {
+      if (numel_of(target) != t.numel()) continue;
+      const std::vector<float> expected = t.contiguous().reshape(target).to_vector<float>();
+      try {
+        const Tensor v = t.view(target);
+        CHECK(v.storage() == t.storage());
+        CHECK(v.to_vector<float>() == expected);
+        ++viewed;
+      } catch (const Error&) {
+        ++refused;
+      }
+      CHECK(t.reshape(target).to_vector<float>() == expected);
+    }
+  }
+  CHECK(viewed > 0);
+  CHECK(refused > 0);
+}
