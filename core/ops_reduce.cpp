@@ -10,25 +10,25 @@ using namespace detail;
 
 namespace {
 
-const char* reduce_name(cpu::Reduce kind) {
+const char* reduce_name(Reduce kind) {
   switch (kind) {
-    case cpu::Reduce::Sum: return "sum";
-    case cpu::Reduce::Mean: return "mean";
-    case cpu::Reduce::Max: return "max";
-    case cpu::Reduce::Argmax: return "argmax";
+    case Reduce::Sum: return "sum";
+    case Reduce::Mean: return "mean";
+    case Reduce::Max: return "max";
+    case Reduce::Argmax: return "argmax";
   }
   return "reduce";
 }
 
-Tensor reduce_dim(cpu::Reduce kind, const Tensor& x, int64_t dim, bool keepdim) {
+Tensor reduce_dim(Reduce kind, const Tensor& x, int64_t dim, bool keepdim) {
   const char* name = reduce_name(kind);
   check_defined(name, x, "the input");
-  if (kind == cpu::Reduce::Mean) check_floating(name, x);
+  if (kind == Reduce::Mean) check_floating(name, x);
   dim = wrap_dim(name, dim, x.dim());
   const DimSplit s = split_at(x.shape(), dim);
-  if (kind == cpu::Reduce::Max || kind == cpu::Reduce::Argmax)
+  if (kind == Reduce::Max || kind == Reduce::Argmax)
     FACET_CHECK(s.n > 0, name, "a non-empty dim to reduce", "dim " + std::to_string(dim) + " of " + x.describe());
-  const DType out_dtype = kind == cpu::Reduce::Argmax ? kInt64 : x.dtype();
+  const DType out_dtype = kind == Reduce::Argmax ? kInt64 : x.dtype();
   Tensor out = empty(reduced_shape(x.shape(), dim, keepdim), out_dtype, x.device());
   const Tensor xc = contiguous(x);
   dispatch(name, x, [&] {
@@ -37,21 +37,21 @@ Tensor reduce_dim(cpu::Reduce kind, const Tensor& x, int64_t dim, bool keepdim) 
   return out;
 }
 
-Tensor reduce_all(cpu::Reduce kind, const Tensor& x) {
+Tensor reduce_all(Reduce kind, const Tensor& x) {
   check_defined(reduce_name(kind), x, "the input");
   return reduce_dim(kind, reshape(x, {x.numel()}), 0, false);
 }
 
 }  // namespace
 
-Tensor sum(const Tensor& x) { return reduce_all(cpu::Reduce::Sum, x); }
-Tensor mean(const Tensor& x) { return reduce_all(cpu::Reduce::Mean, x); }
-Tensor max(const Tensor& x) { return reduce_all(cpu::Reduce::Max, x); }
-Tensor argmax(const Tensor& x) { return reduce_all(cpu::Reduce::Argmax, x); }
-Tensor sum(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(cpu::Reduce::Sum, x, dim, keepdim); }
-Tensor mean(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(cpu::Reduce::Mean, x, dim, keepdim); }
-Tensor max(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(cpu::Reduce::Max, x, dim, keepdim); }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(cpu::Reduce::Argmax, x, dim, keepdim); }
+Tensor sum(const Tensor& x) { return reduce_all(Reduce::Sum, x); }
+Tensor mean(const Tensor& x) { return reduce_all(Reduce::Mean, x); }
+Tensor max(const Tensor& x) { return reduce_all(Reduce::Max, x); }
+Tensor argmax(const Tensor& x) { return reduce_all(Reduce::Argmax, x); }
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(Reduce::Sum, x, dim, keepdim); }
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(Reduce::Mean, x, dim, keepdim); }
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(Reduce::Max, x, dim, keepdim); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return reduce_dim(Reduce::Argmax, x, dim, keepdim); }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   check_defined("sum_to", x, "the input");

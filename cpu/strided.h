@@ -1,46 +1,17 @@
 #pragma once
-// Walks N same-shaped strided operands row by row. Dims that are contiguous for every operand
-// are merged first, so a contiguous tensor is one long row and a broadcast operand costs nothing
-// extra; rows run in parallel (OpenMP) when the tensor is large enough to repay the threads.
+// Walks N same-shaped strided operands row by row (after core/strided_plan.h merges the dims
+// that are contiguous for every operand); rows run in parallel (OpenMP) when the tensor is large
+// enough to repay the threads.
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
 
-#include "core/shape.h"
+#include "core/strided_plan.h"
 
 namespace facet::cpu {
 
 inline constexpr int64_t kParallelGrain = 1 << 15;  // elements below which threads cost more than they save
-
-template <size_t N>
-struct RowPlan {
-  Shape shape;                 // merged shape; the last dim is the row
-  std::array<Shape, N> strides;
-};
-
-template <size_t N>
-RowPlan<N> plan_rows(const Shape& shape, const std::array<Shape, N>& strides) {
-  RowPlan<N> plan;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    bool merge = !plan.shape.empty();
-    for (size_t k = 0; k < N && merge; ++k)
-      merge = plan.strides[k].back() == strides[k][d] * shape[d];
-    if (merge) {
-      plan.shape.back() *= shape[d];
-      for (size_t k = 0; k < N; ++k) plan.strides[k].back() = strides[k][d];
-    } else {
-      plan.shape.push_back(shape[d]);
-      for (size_t k = 0; k < N; ++k) plan.strides[k].push_back(strides[k][d]);
-    }
-  }
-  if (plan.shape.empty()) {  // a scalar or all-ones shape: one row of one element
-    plan.shape.push_back(1);
-    for (size_t k = 0; k < N; ++k) plan.strides[k].push_back(1);
-  }
-  return plan;
-}
 
 // row(offsets, length, steps): offsets are the element offsets of the piece's first element per
 // operand, steps the per-operand stride along the row. Long rows are cut into pieces of

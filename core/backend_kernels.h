@@ -1,0 +1,51 @@
+#pragma once
+// The kernel interface that both backends implement, listed once: cpu/cpu.h and cuda/cuda.h
+// declare it inside their namespaces, and a build without CUDA defines the cuda:: side as
+// facet::Errors (cuda/unavailable.cpp).
+//
+// The front door (core/ops) has checked every argument before a kernel runs: shapes agree,
+// dtypes are supported, index values are in range, all tensors are on the kernel's device and
+// outputs are allocated. Kernels read strided inputs and write the outputs they are given.
+#include <cstdint>
+
+#include "core/elementwise_math.h"
+#include "core/tensor.h"
+
+namespace facet {
+
+enum class Reduce { Sum, Mean, Max, Argmax };
+
+// K(name, parameter list)
+#define FACET_BACKEND_KERNELS(K)                                                                       \
+  /* same shape, any strides and dtypes */                                                           \
+  K(copy, (const Tensor& dst, const Tensor& src))                                                      \
+  K(fill, (const Tensor& dst, double value))                                                           \
+  /* inputs already expanded to out's shape (stride 0 where broadcast); out contiguous */            \
+  K(unary, (UnaryOp op, const Tensor& x, double a, double b, const Tensor& out))                      \
+  K(binary, (BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out))                       \
+  K(where, (const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out))                 \
+  /* x contiguous, seen as [outer, n, inner]; out contiguous [outer, inner] */                       \
+  K(reduce, (Reduce kind, const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out)) \
+  /* out[b] = a[b] @ bm[b]; last two dims BLAS-ready (a stride of 1), batch dims expanded */         \
+  K(matmul, (const Tensor& a, const Tensor& bm, const Tensor& out))                                   \
+  /* x and out contiguous, seen as [outer, n, inner] */                                               \
+  K(softmax, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, const Tensor& out))  \
+  K(normalize, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, double eps, const Tensor& out)) \
+  /* contiguous operands seen as [outer, n, inner]; index contiguous int64 */                        \
+  K(index_select, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& index,      \
+                   const Tensor& out))                                                                \
+  K(index_add, (const Tensor& index, const Tensor& source, int64_t outer, int64_t n, int64_t inner,    \
+                const Tensor& out))                                                                   \
+  /* index and src [outer, k, inner]; x and out [outer, n, inner] */                                 \
+  K(gather, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& index,            \
+             const Tensor& out))                                                                      \
+  K(scatter_add, (const Tensor& index, const Tensor& src, int64_t outer, int64_t n, int64_t inner,     \
+                  const Tensor& out))                                                                 \
+  K(one_hot, (const Tensor& labels, int64_t num_classes, const Tensor& out))                          \
+  /* out contiguous; element i is philox's (seed, offset, i) draw */                                  \
+  K(uniform, (const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset))               \
+  K(normal, (const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset))
+
+#define FACET_DECLARE_KERNEL(name, params) void name params;
+
+}  // namespace facet
