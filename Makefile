@@ -50,13 +50,15 @@ LDLIBS   := -lopenblas -lm
 NVCCFLAGS := -std=c++20 -O2 -arch=$(CUDA_ARCH) -I. -DFACET_WITH_CUDA=1 -Xcompiler -Wall,-Wextra -MMD -MP
 ifeq ($(CUDA),1)
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
-  LDLIBS  += -lcudart
+  LDLIBS  += -lcublas -lcudart
 endif
 
 # ---- sources ----
 LIB_DIRS := core cpu autograd
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+# A build without CUDA links cuda/unavailable.cpp instead: no devices, and clear errors.
 CUDA_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))
+LIB_SRCS  += $(if $(filter 1,$(CUDA)),,cuda/unavailable.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
 BENCH_SRCS := $(wildcard bench/*.cpp)
 

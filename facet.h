@@ -9,3 +9,4 @@
 #include "core/factory.h"
 #include "core/generator.h"
 #include "core/tensor.h"
+#include "cuda/runtime.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch

@@ -1,21 +1,13 @@
 #include "core/device.h"
 
 #include "core/error.h"
-#if FACET_WITH_CUDA
 #include "cuda/runtime.h"
-#endif
 
 namespace facet {
 
 bool built_with_cuda() { return FACET_WITH_CUDA != 0; }
 
-int cuda_device_count() {
-#if FACET_WITH_CUDA
-  return cuda::device_count();
-#else
-  return 0;
-#endif
-}
+int cuda_device_count() { return cuda::device_count(); }
 
 Device Device::cuda(int index) {
   FACET_CHECK(built_with_cuda(), "Device::cuda", "a build with the CUDA backend",
@@ -29,6 +21,15 @@ Device Device::cuda(int index) {
 }
 
 Device Device::best() { return cuda_device_count() > 0 ? Device{DeviceType::CUDA, 0} : cpu(); }
+
+void check_device_exists(const char* op, Device device) {
+  if (device.is_cpu()) return;
+  const int count = cuda_device_count();
+  FACET_CHECK(device.index >= 0 && device.index < count, op,
+              count == 0 ? std::string("a CUDA device, but ") + (built_with_cuda() ? "no GPU was found" : "this build has no CUDA")
+                         : "a CUDA device index in [0, " + std::to_string(count) + ")",
+              "a tensor on " + device.str());
+}
 
 std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
 

@@ -26,5 +26,7 @@ struct Device {
 bool built_with_cuda();
 // Number of usable CUDA devices; 0 in a build without CUDA, with no driver or with no GPU.
 int cuda_device_count();
+// facet::Error naming `op` unless the device can hold memory and run kernels in this process.
+void check_device_exists(const char* op, Device device);
 
 }  // namespace facet

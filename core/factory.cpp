@@ -9,6 +9,7 @@ namespace facet {
 
 Tensor empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t s : shape) FACET_CHECK(s >= 0, "empty", "non-negative sizes", shape_str(shape));
+  check_device_exists("empty", device);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(numel_of(shape) * dtype_size(dtype), device);
   impl->shape = shape;

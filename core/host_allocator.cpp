@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/size_class.h"
 
 namespace facet {
 
@@ -39,13 +40,7 @@ void* system_alloc(size_t bytes) {
 
 }  // namespace
 
-size_t HostAllocator::size_class(size_t bytes) {
-  if (bytes < kCacheFrom) return bytes == 0 ? kAlignment : (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  size_t power = kCacheFrom;
-  while (power * 2 <= bytes) power *= 2;
-  const size_t step = power / 8;
-  return (bytes + step - 1) / step * step;
-}
+size_t HostAllocator::size_class(size_t bytes) { return facet::size_class(bytes, kAlignment, kCacheFrom); }
 
 void* HostAllocator::allocate(size_t bytes) {
   const size_t size = size_class(bytes);

@@ -24,8 +24,7 @@ class HostAllocator {
   static void release(void* ptr, size_t bytes);
   static HostMemoryStats stats();
   static void empty_cache();
-  // Bytes actually reserved for a request: 64-byte multiples below kCacheFrom, above it the
-  // next of eight steps per power of two (at most 12.5% slack).
+  // Bytes actually reserved for a request (core/size_class.h with 64-byte granularity).
   static size_t size_class(size_t bytes);
 };
 

@@ -29,7 +29,9 @@ Tensor alias(const Tensor& t);
 Tensor contiguous(const Tensor& t);  // t itself (shared) when already contiguous
 Tensor clone(const Tensor& t);
 Tensor cast(const Tensor& t, DType dtype);
-Tensor to_device(const Tensor& t, Device device);
+Tensor to_device(const Tensor& t, Device device);  // CPU <-> CUDA and between GPUs
+// A copy in page-locked host memory: its copies to a GPU run asynchronously on the stream.
+Tensor pin_memory(const Tensor& t);
 void copy_(const Tensor& dst, const Tensor& src);  // src broadcasts to dst; dtypes may differ
 void fill_(const Tensor& dst, double value);
 

@@ -8,6 +8,11 @@ void check_defined(const char* op, const Tensor& t, const char* name) {
   FACET_CHECK(t.defined(), op, std::string("a defined tensor for ") + name, "an undefined tensor");
 }
 
+Tensor output(const char* op, const Shape& shape, DType dtype, Device device) {
+  check_device_exists(op, device);
+  return empty(shape, dtype, device);
+}
+
 void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
   FACET_CHECK(a.device() == b.device(), op, "tensors on one device",
               a.describe() + " and " + b.describe());
@@ -46,8 +51,9 @@ Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim) {
 
 void check_index_range(const char* op, const Tensor& index, int64_t bound, const std::string& what) {
   check_dtype(op, index, kInt64, "an index tensor");
-  FACET_CHECK(index.device().is_cpu(), op, "an index tensor on the CPU", index.describe());
-  const Tensor idx = contiguous(index);
+  // Read on the host: for a CUDA index this is a device-to-host copy and a sync, the price of a
+  // clear error instead of a device-side assert.
+  const Tensor idx = contiguous(to_device(index, Device::cpu()));
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i)
     FACET_CHECK(p[i] >= 0 && p[i] < bound, op,

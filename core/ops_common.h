@@ -3,26 +3,28 @@
 #include <string>
 
 #include "core/ops.h"
+#include "cpu/cpu.h"
+#include "cuda/cuda.h"
 
 namespace facet::ops::detail {
 
 void check_defined(const char* op, const Tensor& t, const char* name);
+// A front door's output, after checking (in the op's name) that the device can be used here.
+Tensor output(const char* op, const Shape& shape, DType dtype, Device device);
 // Same device and same dtype, with both tensors named in the message.
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_floating(const char* op, const Tensor& t);
 void check_dtype(const char* op, const Tensor& t, DType dtype, const char* name);
 
-// Runs the CPU body for CPU tensors; a CUDA tensor reaching an op that has no CUDA body yet is a
-// facet::Error, never a silent host access to device memory.
-template <class CpuBody>
-void dispatch(const char* op, const Tensor& t, CpuBody&& cpu_body) {
-  if (t.device().is_cpu()) {
-    cpu_body();
-    return;
-  }
-  throw Error(op, "a CPU tensor (this op has no CUDA kernel in this build yet)", t.describe());
-}
+// Runs the kernel `name` of the tensor's backend, cpu::name(...) or cuda::name(...): both
+// implement core/backend_kernels.h with the same signatures.
+#define FACET_DISPATCH(op, t, name, ...)                          \
+  do {                                                            \
+    ::facet::check_device_exists((op), (t).device());             \
+    if ((t).device().is_cpu()) ::facet::cpu::name(__VA_ARGS__);   \
+    else ::facet::cuda::name(__VA_ARGS__);                        \
+  } while (0)
 
 // Sizes of the dims before, at and after `dim`: every dim-wise kernel sees [outer, n, inner].
 struct DimSplit {

@@ -1,7 +1,7 @@
 // Copies, casts, fills and device moves.
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
+#include "cuda/runtime.h"
 
 namespace facet::ops {
 
@@ -15,23 +15,47 @@ Tensor contiguous(const Tensor& t) {
 
 Tensor clone(const Tensor& t) {
   check_defined("clone", t, "the input");
-  Tensor out = empty(t.shape(), t.dtype(), t.device());
-  dispatch("clone", t, [&] { cpu::copy(out, t); });
+  Tensor out = output("clone", t.shape(), t.dtype(), t.device());
+  FACET_DISPATCH("clone", t, copy, out, t);
   return out;
 }
 
 Tensor cast(const Tensor& t, DType dtype) {
   check_defined("to", t, "the input");
-  Tensor out = empty(t.shape(), dtype, t.device());
-  dispatch("to", t, [&] { cpu::copy(out, t); });
+  Tensor out = output("to", t.shape(), dtype, t.device());
+  FACET_DISPATCH("to", t, copy, out, t);
   return out;
 }
 
 Tensor to_device(const Tensor& t, Device device) {
   check_defined("to", t, "the input");
   if (device == t.device()) return t;
-  throw Error("to", "a device move supported by this build (CPU <-> CUDA arrives with the CUDA backend)",
-              t.describe() + " to " + device.str());
+  check_device_exists("to", device);
+  const Tensor src = contiguous(t);
+  Tensor out = output("to", t.shape(), t.dtype(), device);
+  const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(t.dtype());
+  const cuda::CopyKind kind = src.device().is_cpu() ? cuda::CopyKind::HostToDevice
+                              : device.is_cpu()     ? cuda::CopyKind::DeviceToHost
+                                                    : cuda::CopyKind::DeviceToDevice;
+  const int stream_device = device.is_cuda() ? device.index : src.device().index;
+  cuda::copy_bytes(out.raw_data(), src.raw_data(), bytes, kind, stream_device, src.storage()->pinned());
+  return out;
+}
+
+Tensor pin_memory(const Tensor& t) {
+  check_defined("pin_memory", t, "the input");
+  FACET_CHECK(t.device().is_cpu(), "pin_memory", "a CPU tensor", t.describe());
+  if (t.storage()->pinned()) return t;
+  FACET_CHECK(cuda_device_count() > 0, "pin_memory", "a visible CUDA device (pinned memory serves host-to-GPU copies)",
+              built_with_cuda() ? "no GPU" : "a build without CUDA");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(t.numel()) * dtype_size(t.dtype()), t.device(), true);
+  impl->shape = t.shape();
+  impl->strides = contiguous_strides(t.shape());
+  impl->dtype = t.dtype();
+  Tensor out(std::move(impl));
+  cpu::copy(out, t);
+  return out;
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {
@@ -45,12 +69,12 @@ void copy_(const Tensor& dst, const Tensor& src) {
   FACET_CHECK(shape == dst.shape(), "copy_", "a source that broadcasts to the destination's shape",
               src.describe() + " into " + dst.describe());
   const Tensor s = expand(src, dst.shape());
-  dispatch("copy_", dst, [&] { cpu::copy(dst, s); });
+  FACET_DISPATCH("copy_", dst, copy, dst, s);
 }
 
 void fill_(const Tensor& dst, double value) {
   check_defined("fill_", dst, "the destination");
-  dispatch("fill_", dst, [&] { cpu::fill(dst, value); });
+  FACET_DISPATCH("fill_", dst, fill, dst, value);
 }
 
 }  // namespace facet::ops

@@ -1,7 +1,6 @@
 // Front door of the elementwise ops: dtype and device checks, broadcasting, output allocation.
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -18,8 +17,8 @@ Tensor unary(UnaryOp op, const Tensor& x, double a, double b) {
   const char* name = unary_op_name(op);
   check_defined(name, x, "the input");
   check_floating(name, x);
-  Tensor out = empty(x.shape(), x.dtype(), x.device());
-  dispatch(name, x, [&] { cpu::unary(op, x, a, b, out); });
+  Tensor out = output(name, x.shape(), x.dtype(), x.device());
+  FACET_DISPATCH(name, x, unary, op, x, a, b, out);
   return out;
 }
 
@@ -33,8 +32,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
               "float32 or float64 operands (int64 supports add, sub, mul, maximum, minimum, comparisons)",
               a.describe() + " and " + b.describe());
   const Shape shape = broadcast_shapes(name, a.shape(), b.shape());
-  Tensor out = empty(shape, a.dtype(), a.device());
-  dispatch(name, a, [&] { cpu::binary(op, expand(a, shape), expand(b, shape), out); });
+  Tensor out = output(name, shape, a.dtype(), a.device());
+  FACET_DISPATCH(name, a, binary, op, expand(a, shape), expand(b, shape), out);
   return out;
 }
 
@@ -52,8 +51,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_dtype("where", a, b);
   check_floating("where", a);
   const Shape shape = broadcast_shapes("where", broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
-  Tensor out = empty(shape, a.dtype(), a.device());
-  dispatch("where", a, [&] { cpu::where(expand(cond, shape), expand(a, shape), expand(b, shape), out); });
+  Tensor out = output("where", shape, a.dtype(), a.device());
+  FACET_DISPATCH("where", a, where, expand(cond, shape), expand(a, shape), expand(b, shape), out);
   return out;
 }
 

@@ -2,7 +2,6 @@
 // so a bad label is a facet::Error and never an out-of-bounds write.
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -30,6 +29,7 @@ int64_t check_indexing(const char* op, const Tensor& x, int64_t dim, const Tenso
                   "index sizes equal to the input's except along dim " + std::to_string(dim),
                   index.describe() + " for " + x.describe());
   }
+  check_device_exists(op, x.device());
   check_index_range(op, index, x.size(dim), "indices along dim " + std::to_string(dim));
   return dim;
 }
@@ -50,9 +50,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   const DimSplit s = split_at(x.shape(), dim);
   Shape shape = x.shape();
   shape[dim] = index.numel();
-  Tensor out = empty(shape, x.dtype(), x.device());
+  Tensor out = output("index_select", shape, x.dtype(), x.device());
   const Tensor xc = contiguous(x), ic = contiguous(index);
-  dispatch("index_select", x, [&] { cpu::index_select(xc, s.outer, s.n, s.inner, ic, out); });
+  FACET_DISPATCH("index_select", x, index_select, xc, s.outer, s.n, s.inner, ic, out);
   return out;
 }
 
@@ -64,16 +64,16 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   const DimSplit s = split_at(x.shape(), dim);
   Tensor out = clone(x);
   const Tensor ic = contiguous(index), sc = contiguous(source);
-  dispatch("index_add", x, [&] { cpu::index_add(ic, sc, s.outer, s.n, s.inner, out); });
+  FACET_DISPATCH("index_add", x, index_add, ic, sc, s.outer, s.n, s.inner, out);
   return out;
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   dim = check_indexing("gather", x, dim, index, false);
   const DimSplit s = split_at(x.shape(), dim);
-  Tensor out = empty(index.shape(), x.dtype(), x.device());
+  Tensor out = output("gather", index.shape(), x.dtype(), x.device());
   const Tensor xc = contiguous(x), ic = contiguous(index);
-  dispatch("gather", x, [&] { cpu::gather(xc, s.outer, s.n, s.inner, ic, out); });
+  FACET_DISPATCH("gather", x, gather, xc, s.outer, s.n, s.inner, ic, out);
   return out;
 }
 
@@ -83,7 +83,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   const DimSplit s = split_at(x.shape(), dim);
   Tensor out = clone(x);
   const Tensor ic = contiguous(index), sc = contiguous(src);
-  dispatch("scatter_add", x, [&] { cpu::scatter_add(ic, sc, s.outer, s.n, s.inner, out); });
+  FACET_DISPATCH("scatter_add", x, scatter_add, ic, sc, s.outer, s.n, s.inner, out);
   return out;
 }
 
@@ -93,9 +93,9 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
   check_index_range("one_hot", labels, num_classes, "labels");
   Shape shape = labels.shape();
   shape.push_back(num_classes);
-  Tensor out = empty(shape, dtype, labels.device());
+  Tensor out = output("one_hot", shape, dtype, labels.device());
   const Tensor lc = contiguous(labels);
-  dispatch("one_hot", labels, [&] { cpu::one_hot(lc, num_classes, out); });
+  FACET_DISPATCH("one_hot", labels, one_hot, lc, num_classes, out);
   return out;
 }
 

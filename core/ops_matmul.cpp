@@ -5,7 +5,6 @@
 
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -46,9 +45,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   out_shape.insert(out_shape.end(), {m, n});
   const Tensor ea = expand(blas_ready(a) ? a : clone(a), shape_a);
   const Tensor eb = expand(blas_ready(b) ? b : clone(b), shape_b);
-  Tensor out = empty(out_shape, a.dtype(), a.device());
+  Tensor out = output("matmul", out_shape, a.dtype(), a.device());
   if (out.numel() == 0) return out;
-  dispatch("matmul", a, [&] { cpu::matmul(ea, eb, out); });
+  FACET_DISPATCH("matmul", a, matmul, ea, eb, out);
   return out;
 }
 

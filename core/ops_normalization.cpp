@@ -1,7 +1,6 @@
 // Front door of softmax, log_softmax and L2 normalize along a dim.
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -15,8 +14,8 @@ Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
   dim = wrap_dim(name, dim, x.dim());
   const DimSplit s = split_at(x.shape(), dim);
   const Tensor xc = contiguous(x);
-  Tensor out = empty(x.shape(), x.dtype(), x.device());
-  dispatch(name, x, [&] { cpu::softmax(xc, s.outer, s.n, s.inner, log, out); });
+  Tensor out = output(name, x.shape(), x.dtype(), x.device());
+  FACET_DISPATCH(name, x, softmax, xc, s.outer, s.n, s.inner, log, out);
   return out;
 }
 
@@ -32,8 +31,8 @@ Tensor normalize(const Tensor& x, int64_t dim, double eps) {
   dim = wrap_dim("normalize", dim, x.dim());
   const DimSplit s = split_at(x.shape(), dim);
   const Tensor xc = contiguous(x);
-  Tensor out = empty(x.shape(), x.dtype(), x.device());
-  dispatch("normalize", x, [&] { cpu::normalize(xc, s.outer, s.n, s.inner, eps, out); });
+  Tensor out = output("normalize", x.shape(), x.dtype(), x.device());
+  FACET_DISPATCH("normalize", x, normalize, xc, s.outer, s.n, s.inner, eps, out);
   return out;
 }
 

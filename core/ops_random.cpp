@@ -3,7 +3,6 @@
 #include "core/factory.h"
 #include "core/ops_common.h"
 #include "core/philox.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -11,14 +10,18 @@ using namespace detail;
 
 namespace {
 
-template <class Fill>
-void random_fill(const char* op, const Tensor& t, Generator& gen, Fill&& fill) {
+// Reserves the Philox blocks a draw of t.numel() elements consumes and returns the offset at
+// which it starts; the fill targets a contiguous buffer (t itself when it is contiguous).
+uint64_t reserve(const char* op, const Tensor& t, Generator& gen) {
   check_defined(op, t, "the target");
   check_floating(op, t);
   const int words = t.dtype() == kFloat64 ? 2 : 1;
-  const uint64_t offset = gen.reserve(philox::blocks_for(t.numel(), words));
-  const Tensor buf = t.is_contiguous() ? t : empty(t.shape(), t.dtype(), t.device());
-  dispatch(op, t, [&] { fill(buf, gen.seed(), offset); });
+  return gen.reserve(philox::blocks_for(t.numel(), words));
+}
+
+Tensor contiguous_target(const Tensor& t) { return t.is_contiguous() ? t : empty(t.shape(), t.dtype(), t.device()); }
+
+void copy_back(const Tensor& t, const Tensor& buf) {
   if (buf.storage() != t.storage()) copy_(t, buf);
 }
 
@@ -26,16 +29,18 @@ void random_fill(const char* op, const Tensor& t, Generator& gen, Fill&& fill) {
 
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen) {
   FACET_CHECK(lo <= hi, "uniform_", "lo <= hi", std::to_string(lo) + " > " + std::to_string(hi));
-  random_fill("uniform_", t, gen, [&](const Tensor& buf, uint64_t seed, uint64_t offset) {
-    cpu::uniform(buf, lo, hi, seed, offset);
-  });
+  const uint64_t offset = reserve("uniform_", t, gen);
+  const Tensor buf = contiguous_target(t);
+  FACET_DISPATCH("uniform_", t, uniform, buf, lo, hi, gen.seed(), offset);
+  copy_back(t, buf);
 }
 
 void normal_(const Tensor& t, double mean, double stddev, Generator& gen) {
   FACET_CHECK(stddev >= 0, "normal_", "stddev >= 0", std::to_string(stddev));
-  random_fill("normal_", t, gen, [&](const Tensor& buf, uint64_t seed, uint64_t offset) {
-    cpu::normal(buf, mean, stddev, seed, offset);
-  });
+  const uint64_t offset = reserve("normal_", t, gen);
+  const Tensor buf = contiguous_target(t);
+  FACET_DISPATCH("normal_", t, normal, buf, mean, stddev, gen.seed(), offset);
+  copy_back(t, buf);
 }
 
 }  // namespace facet::ops

@@ -2,7 +2,6 @@
 // flattened tensor, so both forms share one body per backend.
 #include "core/factory.h"
 #include "core/ops_common.h"
-#include "cpu/cpu.h"
 
 namespace facet::ops {
 
@@ -29,11 +28,9 @@ Tensor reduce_dim(Reduce kind, const Tensor& x, int64_t dim, bool keepdim) {
   if (kind == Reduce::Max || kind == Reduce::Argmax)
     FACET_CHECK(s.n > 0, name, "a non-empty dim to reduce", "dim " + std::to_string(dim) + " of " + x.describe());
   const DType out_dtype = kind == Reduce::Argmax ? kInt64 : x.dtype();
-  Tensor out = empty(reduced_shape(x.shape(), dim, keepdim), out_dtype, x.device());
+  Tensor out = output(name, reduced_shape(x.shape(), dim, keepdim), out_dtype, x.device());
   const Tensor xc = contiguous(x);
-  dispatch(name, x, [&] {
-    cpu::reduce(kind, xc, s.outer, s.n, s.inner, out);
-  });
+  FACET_DISPATCH(name, x, reduce, kind, xc, s.outer, s.n, s.inner, out);
   return out;
 }
 

@@ -72,7 +72,6 @@ struct Printer {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "tensor(undefined)";
-  if (!t.device().is_cpu()) return os << "tensor(" << t.describe() << ")";
   Printer p{t, t.to_vector<double>(), t.dtype() == kInt64, false, t.numel() > kSummarizeAbove};
   double largest = 0;
   for (double v : p.values)
@@ -84,6 +83,7 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (t.dim() == 0) body = format_value(p.values[0], p.integer, p.scientific);
   else p.print(body, 0, 0, 7);
   os << "tensor(" << body;
+  if (!t.device().is_cpu()) os << ", device='" << t.device().str() << "'";
   if (t.dtype() != kFloat32) os << ", dtype=" << dtype_name(t.dtype());
   if (t.numel() == 0) os << ", size=" << shape_str(t.shape());
   return os << ")";

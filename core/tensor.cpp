@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include "core/dispatch.h"
+#include "core/ops.h"
 
 namespace facet {
 
@@ -40,9 +41,8 @@ std::string Tensor::describe() const {
 
 namespace {
 
-void check_host_readable(const char* op, const Tensor& t) {
-  FACET_CHECK(t.device().is_cpu(), op, "a CPU tensor (call .to(Device::cpu()) first)", t.describe());
-}
+// The tensor itself on the CPU; a copy (and a sync) for a CUDA tensor, as PyTorch's item() does.
+Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : ops::to_device(t, Device::cpu()); }
 
 // Reads the element at storage position `pos` of any dtype, converted to T.
 template <class T>
@@ -57,37 +57,37 @@ T read_as(const Tensor& t, int64_t pos) {
 
 template <class T>
 T Tensor::item() const {
-  check_host_readable("item", *this);
   FACET_CHECK(numel() == 1, "item", "a tensor with one element", describe());
-  return read_as<T>(*this, offset());
+  const Tensor h = on_host(*this);
+  return read_as<T>(h, h.offset());
 }
 
 template <class T>
 T Tensor::at(std::initializer_list<int64_t> index) const {
-  check_host_readable("at", *this);
   FACET_CHECK(static_cast<int64_t>(index.size()) == dim(), "at", std::to_string(dim()) + " indices",
               std::to_string(index.size()) + " indices for " + describe());
-  int64_t pos = offset(), d = 0;
+  const Tensor h = on_host(*this);
+  int64_t pos = h.offset(), d = 0;
   for (int64_t i : index) {
     FACET_CHECK(i >= 0 && i < shape()[d], "at",
                 "index in [0, " + std::to_string(shape()[d]) + ") at dim " + std::to_string(d),
                 std::to_string(i) + " for " + describe());
-    pos += i * strides()[d++];
+    pos += i * h.strides()[d++];
   }
-  return read_as<T>(*this, pos);
+  return read_as<T>(h, pos);
 }
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  check_host_readable("to_vector", *this);
+  const Tensor h = on_host(*this);
   std::vector<T> out;
   out.reserve(numel());
   const int64_t n = numel(), nd = dim();
   Shape index(nd, 0);
   for (int64_t k = 0; k < n; ++k) {
-    int64_t pos = offset();
-    for (int64_t d = 0; d < nd; ++d) pos += index[d] * strides()[d];
-    out.push_back(read_as<T>(*this, pos));
+    int64_t pos = h.offset();
+    for (int64_t d = 0; d < nd; ++d) pos += index[d] * h.strides()[d];
+    out.push_back(read_as<T>(h, pos));
     for (int64_t d = nd - 1; d >= 0 && ++index[d] == shape()[d]; --d) index[d] = 0;
   }
   return out;
@@ -102,6 +102,8 @@ FACET_INSTANTIATE(float)
 FACET_INSTANTIATE(double)
 FACET_INSTANTIATE(int64_t)
 #undef FACET_INSTANTIATE
+
+Tensor Tensor::pin_memory() const { return ops::pin_memory(*this); }
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
   for (int64_t s : shape) FACET_CHECK(s >= 0, "from_blob", "non-negative sizes", shape_str(shape));

@@ -92,6 +92,8 @@ class Tensor {
   Tensor clone() const;
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
+  // A copy in page-locked host memory (CPU tensors): its .to(cuda) is asynchronous.
+  Tensor pin_memory() const;
 
   // ---- math (autograd/, differentiable) ----
   Tensor sum() const;

@@ -1,24 +1,95 @@
-// Device discovery. Safe on machines with the toolkit but no driver or no GPU: the runtime
-// then reports an error code, which means "no devices" here, never an abort at start-up.
-#include <cuda_runtime.h>
+// Device discovery, streams, cuBLAS handles, transfers and the TF32 switch. Discovery is safe on
+// machines with the toolkit but no driver or no GPU: the runtime then reports an error code, which
+// means "no devices" here, never an abort at start-up.
+#include <atomic>
+#include <mutex>
 
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/runtime.h"
 // The shared per-element headers are compiled by nvcc here too, so CI catches host-only code in them.
 #include "core/elementwise_math.h"
 #include "core/philox.h"
-#include "cuda/runtime.h"
 
 namespace facet::cuda {
+
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+struct DeviceState {
+  std::once_flag once;
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+};
+
+DeviceState& state(int device) {
+  static DeviceState states[kMaxDevices];
+  return states[device];
+}
+
+void init(int device) {
+  DeviceState& s = state(device);
+  std::call_once(s.once, [&] {
+    DeviceGuard guard(device);
+    FACET_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
+    FACET_CUBLAS_CHECK(cublasCreate(&s.cublas));
+    FACET_CUBLAS_CHECK(cublasSetStream(s.cublas, s.stream));
+  });
+}
+
+std::atomic<bool> tf32_allowed{false};
+
+}  // namespace
 
 int device_count() {
   static const int count = [] {
     int n = 0;
     if (cudaGetDeviceCount(&n) != cudaSuccess) {
-      cudaGetLastError();  // clear the sticky error so later calls start clean
+      cudaGetLastError();  // clear the error so later calls start clean
       return 0;
     }
-    return n;
+    return n < kMaxDevices ? n : kMaxDevices;
   }();
   return count;
 }
+
+cudaStream_t stream(int device) {
+  init(device);
+  return state(device).stream;
+}
+
+cublasHandle_t cublas(int device) {
+  init(device);
+  return state(device).cublas;
+}
+
+DeviceGuard::DeviceGuard(int device) {
+  FACET_CUDA_CHECK(cudaGetDevice(&previous_));
+  if (previous_ != device) FACET_CUDA_CHECK(cudaSetDevice(device));
+}
+
+DeviceGuard::~DeviceGuard() {
+  int current = 0;
+  if (cudaGetDevice(&current) == cudaSuccess && current != previous_) cudaSetDevice(previous_);
+}
+
+void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int device, bool source_pinned) {
+  if (bytes == 0) return;
+  DeviceGuard guard(device);
+  // cudaMemcpyDefault: unified addressing tells the runtime where each pointer lives, which also
+  // covers copies between two devices.
+  FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream(device)));
+  const bool wait = kind == CopyKind::DeviceToHost || (kind == CopyKind::HostToDevice && !source_pinned);
+  if (wait) FACET_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+}
+
+void synchronize(int device) {
+  DeviceGuard guard(device);
+  FACET_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+}
+
+void set_allow_tf32(bool allow) { tf32_allowed = allow; }
+bool allow_tf32() { return tf32_allowed; }
 
 }  // namespace facet::cuda

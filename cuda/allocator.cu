@@ -1,0 +1,121 @@
+// The device caching allocator: released blocks go to per-device free lists by size class and are
+// handed out again without cudaFree / cudaMalloc (each of which synchronizes the device). Reuse
+// is safe because every kernel of a device runs on that device's one stream, in order. Pinned
+// host memory for batches is allocated here too.
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/size_class.h"
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/runtime.h"
+
+namespace facet::cuda {
+
+namespace {
+
+constexpr size_t kGranularity = 512;             // cudaMalloc aligns to 256; 512 keeps classes few
+constexpr size_t kLargeFrom = size_t{1} << 20;  // eight classes per power of two from 1 MiB
+
+struct Pool {
+  std::mutex mutex;
+  std::map<size_t, std::vector<void*>> free_blocks;
+  MemoryStats stats;
+};
+
+Pool& pool(int device) {
+  static Pool* pools = new Pool[64];  // never destroyed: tensors in static storage may outlive main
+  return pools[device];
+}
+
+bool poison_allocations = false;
+
+std::string mib(size_t bytes) { return std::to_string(bytes / double(1 << 20)) + " MiB"; }
+
+void free_cached(int device) {
+  std::map<size_t, std::vector<void*>> blocks;
+  {
+    Pool& p = pool(device);
+    std::lock_guard<std::mutex> lock(p.mutex);
+    blocks.swap(p.free_blocks);
+    p.stats.cached_bytes = 0;
+  }
+  DeviceGuard guard(device);
+  for (auto& [size, list] : blocks)
+    for (void* ptr : list) FACET_CUDA_CHECK(cudaFree(ptr));
+}
+
+}  // namespace
+
+void* device_allocate(size_t bytes, int device) {
+  const size_t size = size_class(bytes, kGranularity, kLargeFrom);
+  Pool& p = pool(device);
+  void* ptr = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    const auto it = p.free_blocks.find(size);
+    if (it != p.free_blocks.end() && !it->second.empty()) {
+      ptr = it->second.back();
+      it->second.pop_back();
+      p.stats.cached_bytes -= size;
+    }
+  }
+  DeviceGuard guard(device);
+  if (!ptr) {
+    cudaError_t status = cudaMalloc(&ptr, size);
+    if (status == cudaErrorMemoryAllocation) {  // give the cache back and try once more
+      cudaGetLastError();
+      free_cached(device);
+      status = cudaMalloc(&ptr, size);
+    }
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      size_t free_b = 0, total_b = 0;
+      cudaMemGetInfo(&free_b, &total_b);
+      const MemoryStats s = memory_stats(device);
+      throw Error("cuda allocate", mib(bytes) + " on cuda:" + std::to_string(device),
+                  "out of memory with " + mib(s.current_bytes) + " in use by facet and " + mib(free_b) + " of " +
+                      mib(total_b) + " free on the device");
+    }
+    FACET_CUDA_CHECK(status);
+  }
+  if (poison_allocations) FACET_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, size, stream(device)));
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.stats.current_bytes += size;
+  if (p.stats.current_bytes > p.stats.peak_bytes) p.stats.peak_bytes = p.stats.current_bytes;
+  return ptr;
+}
+
+void device_release(void* ptr, size_t bytes, int device) {
+  if (!ptr) return;
+  const size_t size = size_class(bytes, kGranularity, kLargeFrom);
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.stats.current_bytes -= size;
+  p.stats.cached_bytes += size;
+  p.free_blocks[size].push_back(ptr);
+}
+
+MemoryStats memory_stats(int device) {
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  return p.stats;
+}
+
+void empty_cache(int device) { free_cached(device); }
+
+void set_poison_allocations(bool poison) { poison_allocations = poison; }
+
+void* pinned_allocate(size_t bytes) {
+  void* ptr = nullptr;
+  FACET_CUDA_CHECK(cudaMallocHost(&ptr, bytes == 0 ? 1 : bytes));
+  return ptr;
+}
+
+void pinned_release(void* ptr) {
+  if (ptr) cudaFreeHost(ptr);  // no throw from a destructor's path; a failure here leaks at worst
+}
+
+}  // namespace facet::cuda

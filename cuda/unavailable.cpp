@@ -1,0 +1,36 @@
+// A build without CUDA (no nvcc, or CUDA=0): no device is ever found, and every CUDA entry point
+// is a facet::Error that says what the build lacks. Compiled only in such builds.
+#include "core/error.h"
+#include "cuda/cuda.h"
+#include "cuda/runtime.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+namespace facet::cuda {
+
+namespace {
+[[noreturn]] void unavailable(const char* what) {
+  throw Error(what, "a build with the CUDA backend (nvcc found, CUDA not set to 0)", "a build without CUDA");
+}
+}  // namespace
+
+int device_count() { return 0; }
+void* device_allocate(size_t bytes, int device) { unavailable("cuda allocate"); }
+void device_release(void* ptr, size_t bytes, int device) {}
+MemoryStats memory_stats(int device) { unavailable("cuda memory_stats"); }
+void empty_cache(int device) { unavailable("cuda empty_cache"); }
+void set_poison_allocations(bool poison) {}
+void* pinned_allocate(size_t bytes) { unavailable("pin_memory"); }
+void pinned_release(void* ptr) {}
+void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int device, bool source_pinned) {
+  unavailable("to");
+}
+void synchronize(int device) { unavailable("cuda synchronize"); }
+void set_allow_tf32(bool allow) {}
+bool allow_tf32() { return false; }
+
+#define FACET_UNAVAILABLE_KERNEL(name, params) \
+  void name params { unavailable(#name); }
+FACET_BACKEND_KERNELS(FACET_UNAVAILABLE_KERNEL)
+
+}  // namespace facet::cuda
