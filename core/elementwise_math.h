@@ -77,9 +77,10 @@ FACET_HD inline T binary_fn(T x, T y) {
   }
 }
 
-// Calls f(std::integral_constant<UnaryOp, op>{}): the one run-time switch per kernel launch.
+// Calls f(std::integral_constant<UnaryOp, op>{}): the one run-time switch per kernel launch
+// (host code: it picks which loop or kernel to run).
 template <class F>
-FACET_HD inline void visit_unary(UnaryOp op, F&& f) {
+inline void visit_unary(UnaryOp op, F&& f) {
   switch (op) {
 #define FACET_VISIT(name, str) \
   case UnaryOp::name: f(std::integral_constant<UnaryOp, UnaryOp::name>{}); break;
@@ -89,7 +90,7 @@ FACET_HD inline void visit_unary(UnaryOp op, F&& f) {
 }
 
 template <class F>
-FACET_HD inline void visit_binary(BinaryOp op, F&& f) {
+inline void visit_binary(BinaryOp op, F&& f) {
   switch (op) {
 #define FACET_VISIT(name, str) \
   case BinaryOp::name: f(std::integral_constant<BinaryOp, BinaryOp::name>{}); break;

@@ -77,12 +77,14 @@ FACET_HD inline double uniform_f64_at(uint64_t seed, uint64_t offset, int64_t i)
 }
 
 // Element i of a standard normal stream: the Box-Muller pair (2p, 2p + 1) uses uniforms 2p, 2p + 1.
+// The transform runs in double and rounds once, so the host's and the device's float libm (whose
+// last bits differ) do not show in the float32 stream.
 FACET_HD inline float normal_f32_at(uint64_t seed, uint64_t offset, int64_t i) {
   const Block b = philox4x32_10(seed, offset + static_cast<uint64_t>(i / 4));
   const int k = static_cast<int>(i % 4) & ~1;
-  float z0, z1;
-  box_muller(uniform_float(b.w[k]), uniform_float(b.w[k + 1]), z0, z1);
-  return (i % 2) ? z1 : z0;
+  double z0, z1;
+  box_muller<double>(uniform_float(b.w[k]), uniform_float(b.w[k + 1]), z0, z1);
+  return static_cast<float>((i % 2) ? z1 : z0);
 }
 
 FACET_HD inline double normal_f64_at(uint64_t seed, uint64_t offset, int64_t i) {
