@@ -5,6 +5,7 @@
 #   make bench      CPU benchmarks
 #   make demo       trains the bundled demo
 #   make deps       installs the Debian packages the build needs
+#   make gpu-check  on a machine with a GPU: build for sm_90, every test, compute-sanitizer, benchmarks
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
 # (ASan + UBSan, in a build directory of its own), BUILD=dir, JOBS=n (parallel compiles in test/bench).
@@ -31,7 +32,7 @@ ifeq ($(CUDA),1)
 else
   CUDNN := 0
 endif
-DOCTEST := $(if $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h),1,0)
+DOCTEST := $(shell printf '\043include <doctest/doctest.h>\n' | $(CXX) -x c++ -fsyntax-only - >/dev/null 2>&1 && echo 1 || echo 0)
 OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_get_num_threads() > 0 ? 0 : 1;}\n' \
               | $(CXX) -x c++ - -lopenblas -o /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
 
@@ -44,7 +45,8 @@ else
   BUILD ?= build/release$(if $(filter 0,$(CUDA)),-cpu)
   SAN_FLAGS :=
 endif
-CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP \
+            $(if $(filter 1,$(CUDA)),-isystem $(CUDA_HOME)/include)
 LDFLAGS  := -fopenmp $(SAN_FLAGS)
 LDLIBS   := -lopenblas -lm
 NVCCFLAGS := -std=c++20 -O2 -arch=$(CUDA_ARCH) -I. -DFACET_WITH_CUDA=1 -Xcompiler -Wall,-Wextra -MMD -MP
@@ -60,7 +62,8 @@ LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 CUDA_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))
 LIB_SRCS  += $(if $(filter 1,$(CUDA)),,cuda/unavailable.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
-BENCH_SRCS := $(wildcard bench/*.cpp)
+# bench/cuda_*.cpp time GPU kernels against cuBLAS and the copy bandwidth: CUDA builds only.
+BENCH_SRCS := $(filter-out $(if $(filter 1,$(CUDA)),,bench/cuda_%.cpp),$(wildcard bench/*.cpp))
 
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/obj/%.cu.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
@@ -113,7 +116,7 @@ deps:
 	@tools/deps.sh
 
 gpu-check:
-	@echo "make gpu-check: the GPU check script arrives with the CUDA backend."
+	@tools/gpu_check.sh
 
 clean:
 	rm -rf build

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +21,8 @@ constexpr bool kCacheEnabled = false;
 #else
 constexpr bool kCacheEnabled = true;
 #endif
+
+bool poison_allocations = false;
 
 struct Cache {
   std::mutex mutex;
@@ -43,7 +46,14 @@ void* system_alloc(size_t bytes) {
 size_t HostAllocator::size_class(size_t bytes) { return facet::size_class(bytes, kAlignment, kCacheFrom); }
 
 void* HostAllocator::allocate(size_t bytes) {
-  const size_t size = size_class(bytes);
+  void* p = allocate_block(size_class(bytes));
+  if (poison_allocations) std::memset(p, 0xFF, size_class(bytes));
+  return p;
+}
+
+void HostAllocator::set_poison(bool poison) { poison_allocations = poison; }
+
+void* HostAllocator::allocate_block(size_t size) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mutex);

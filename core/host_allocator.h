@@ -24,8 +24,14 @@ class HostAllocator {
   static void release(void* ptr, size_t bytes);
   static HostMemoryStats stats();
   static void empty_cache();
+  // Tests: fill every allocation with 0xFF bytes (NaN in float, -1 in int64), so an output
+  // element a kernel forgot to write shows up instead of reading as a plausible zero.
+  static void set_poison(bool poison);
   // Bytes actually reserved for a request (core/size_class.h with 64-byte granularity).
   static size_t size_class(size_t bytes);
+
+ private:
+  static void* allocate_block(size_t size);
 };
 
 }  // namespace facet

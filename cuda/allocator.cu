@@ -2,6 +2,7 @@
 // handed out again without cudaFree / cudaMalloc (each of which synchronizes the device). Reuse
 // is safe because every kernel of a device runs on that device's one stream, in order. Pinned
 // host memory for batches is allocated here too.
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -32,7 +33,11 @@ Pool& pool(int device) {
 
 bool poison_allocations = false;
 
-std::string mib(size_t bytes) { return std::to_string(bytes / double(1 << 20)) + " MiB"; }
+std::string mib(size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
 
 void free_cached(int device) {
   std::map<size_t, std::vector<void*>> blocks;

@@ -1,0 +1,103 @@
+// GPU benchmark: facet's kernels beside the yardsticks measured in the same run — the
+// device-to-device copy bandwidth for the memory-bound kernels, and cuBLAS called directly for
+// matmul. CUDA events on facet's stream; the median of 7 rounds after a warm-up. Run: make bench
+// (on a machine with a GPU; elsewhere it says so and exits 0).
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "core/ops.h"
+#include "cuda/context.h"
+#include "facet.h"
+
+using namespace facet;
+
+namespace {
+
+// Milliseconds per call of fn: 7 rounds of `reps` calls between two events, the median round.
+double time_ms(int reps, const std::function<void()>& fn) {
+  cudaStream_t s = cuda::stream(0);
+  fn();
+  cuda::synchronize(0);
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  std::vector<double> rounds;
+  for (int r = 0; r < 7; ++r) {
+    cudaEventRecord(start, s);
+    for (int i = 0; i < reps; ++i) fn();
+    cudaEventRecord(stop, s);
+    cudaEventSynchronize(stop);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    rounds.push_back(ms / reps);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  std::nth_element(rounds.begin(), rounds.begin() + 3, rounds.end());
+  return rounds[3];
+}
+
+void row(const char* name, double bytes, double ms, double floor_gbs) {
+  const double gbs = bytes / ms * 1e-6;
+  std::printf("  %-34s %9.3f ms %9.1f GB/s   %5.2f of copy\n", name, ms, gbs, gbs / floor_gbs);
+}
+
+}  // namespace
+
+int main() {
+  if (cuda_device_count() == 0) {
+    std::printf("cuda_kernels: no GPU found, nothing to measure\n");
+    return 0;
+  }
+  cudaDeviceProp prop;
+  cudaGetDeviceProperties(&prop, 0);
+  std::printf("facet GPU bench on %s\n\n", prop.name);
+  const Device gpu = Device::cuda(0);
+  Generator gen(1);
+
+  const int64_t n = int64_t{1} << 26;  // 256 MiB of float32
+  const Tensor a = randn({n}, kFloat32, &gen).to(gpu), b = randn({n}, kFloat32, &gen).to(gpu);
+  Tensor dst = empty({n}, kFloat32, gpu);
+  const double bytes = static_cast<double>(n) * 4;
+  const double copy_ms = time_ms(10, [&] {
+    cudaMemcpyAsync(dst.raw_data(), a.raw_data(), static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, cuda::stream(0));
+  });
+  const double copy_gbs = 2 * bytes / copy_ms * 1e-6;
+  std::printf("memory-bound kernels, float32 (yardstick: device-to-device copy %.1f GB/s)\n", copy_gbs);
+  row("copy (read + write)", 2 * bytes, copy_ms, copy_gbs);
+  row("add a + b", 3 * bytes, time_ms(10, [&] { ops::binary(BinaryOp::Add, a, b); }), copy_gbs);
+  row("exp(a)", 2 * bytes, time_ms(10, [&] { ops::unary(UnaryOp::Exp, a); }), copy_gbs);
+  row("sum(a), whole", bytes, time_ms(10, [&] { ops::sum(a); }), copy_gbs);
+  const Tensor m = a.reshape({8192, 8192});
+  row("sum(m, dim 1), [8192, 8192]", bytes, time_ms(10, [&] { ops::sum(m, 1, false); }), copy_gbs);
+  row("sum(m, dim 0), [8192, 8192]", bytes, time_ms(10, [&] { ops::sum(m, 0, false); }), copy_gbs);
+  const Tensor logits = a.reshape({65536, 1024});
+  row("softmax rows [65536, 1024]", 2 * bytes, time_ms(10, [&] { ops::softmax(logits, 1); }), copy_gbs);
+  row("normalize rows [65536, 1024]", 2 * bytes, time_ms(10, [&] { ops::normalize(logits, 1, 1e-12); }), copy_gbs);
+
+  std::printf("\nsgemm C = A @ B (float32, TF32 off), TFLOP/s\n");
+  std::printf("  %6s %12s %12s %8s\n", "n", "facet", "cuBLAS", "ratio");
+  for (int64_t s : {1024, 4096, 8192}) {
+    const Tensor x = randn({s, s}, kFloat32, &gen).to(gpu), y = randn({s, s}, kFloat32, &gen).to(gpu);
+    Tensor z = empty({s, s}, kFloat32, gpu);
+    const float one = 1.0f, zero = 0.0f;
+    const int reps = s <= 1024 ? 50 : 5;
+    const double t_facet = time_ms(reps, [&] { ops::matmul(x, y); });
+    const double t_cublas = time_ms(reps, [&] {
+      cublasSgemm(cuda::cublas(0), CUBLAS_OP_N, CUBLAS_OP_N, s, s, s, &one, y.data<float>(), s, x.data<float>(), s, &zero,
+                  z.data<float>(), s);
+    });
+    const double flops = 2.0 * s * s * s;
+    std::printf("  %6lld %12.1f %12.1f %8.3f\n", static_cast<long long>(s), flops / t_facet * 1e-9,
+                flops / t_cublas * 1e-9, t_cublas / t_facet);
+  }
+  const cuda::MemoryStats stats = cuda::memory_stats(0);
+  std::printf("\ncaching allocator: %.0f MiB in use, %.0f MiB peak, %.0f MiB cached\n", stats.current_bytes / 1048576.0,
+              stats.peak_bytes / 1048576.0, stats.cached_bytes / 1048576.0);
+  return 0;
+}

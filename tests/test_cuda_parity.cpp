@@ -1,0 +1,250 @@
+// CUDA against the CPU: every op on fresh random inputs of awkward sizes (1, 7, 33, 1023, 4097)
+// and on non-contiguous views, with every new allocation poisoned (tests/main.cpp) so an
+// unwritten output element fails. Relative error < 1e-5 with TF32 off. Runs only where a GPU is
+// found; elsewhere the "cuda" suite is counted as skipped.
+#include <cmath>
+#include <functional>
+
+#include "tests/helpers.h"
+
+using namespace facet;
+
+namespace {
+
+const int64_t kSizes[] = {1, 7, 33, 1023, 4097};
+
+Device gpu() { return Device::cuda(0); }
+
+// The CUDA result has the CPU result's shape and dtype, lives on the GPU, and agrees within tol.
+void check_parity(const Tensor& on_cpu, const Tensor& on_gpu, double tol = 1e-5) {
+  REQUIRE(on_gpu.device().is_cuda());
+  CHECK(on_gpu.shape() == on_cpu.shape());
+  CHECK(on_gpu.dtype() == on_cpu.dtype());
+  const std::vector<double> g = on_gpu.to_vector<double>(), c = on_cpu.to_vector<double>();
+  int64_t nan_mismatch = 0;
+  for (size_t i = 0; i < g.size(); ++i) nan_mismatch += std::isnan(g[i]) != std::isnan(c[i]);
+  CHECK(nan_mismatch == 0);
+  CHECK(tests::rel_error(g, c) <= tol);
+}
+
+// Runs fn on CPU inputs and on their GPU copies and compares.
+void check_op(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& cpu_inputs,
+              double tol = 1e-5) {
+  std::vector<Tensor> gpu_inputs;
+  for (const Tensor& t : cpu_inputs) gpu_inputs.push_back(t.to(gpu()));
+  check_parity(fn(cpu_inputs), fn(gpu_inputs), tol);
+}
+
+}  // namespace
+
+TEST_SUITE("cuda") {
+  TEST_CASE("[cuda] transfers round-trip, from pageable and pinned memory") {
+    Generator gen(1);
+    for (int64_t n : kSizes) {
+      const Tensor x = randn({n}, kFloat32, &gen);
+      CHECK(x.to(gpu()).to(Device::cpu()).to_vector<float>() == x.to_vector<float>());
+      const Tensor pinned = x.pin_memory();
+      CHECK(pinned.storage()->pinned());
+      const Tensor g = pinned.to(gpu());
+      cuda::synchronize(0);
+      CHECK(g.to_vector<float>() == x.to_vector<float>());
+    }
+    const Tensor t = randn({33, 7}, kFloat64, &gen).t();  // non-contiguous source
+    CHECK(t.to(gpu()).to_vector<double>() == t.to_vector<double>());
+  }
+
+  TEST_CASE("[cuda] unary ops") {
+    const std::vector<std::pair<UnaryOp, std::pair<double, double>>> ops_list = {
+        {UnaryOp::Neg, {-3, 3}},  {UnaryOp::Exp, {-3, 3}},     {UnaryOp::Log, {0.1, 5}},  {UnaryOp::Sqrt, {0.1, 5}},
+        {UnaryOp::Abs, {-3, 3}},  {UnaryOp::Sign, {-3, 3}},    {UnaryOp::Relu, {-3, 3}},  {UnaryOp::Sigmoid, {-9, 9}},
+        {UnaryOp::Tanh, {-3, 3}}, {UnaryOp::PowScalar, {0.1, 3}}, {UnaryOp::Clamp, {-2, 2}}};
+    for (const auto& [op, range] : ops_list)
+      for (DType dtype : {kFloat32, kFloat64})
+        for (int64_t n : kSizes) {
+          INFO(unary_op_name(op) << " n=" << n << " " << dtype_name(dtype));
+          Generator gen(n);
+          const Tensor x = uniform({n}, range.first, range.second, dtype, &gen);
+          check_op([op = op](const std::vector<Tensor>& in) { return ops::unary(op, in[0], 1.5, 0.5); }, {x});
+          check_op([op = op](const std::vector<Tensor>& in) { return ops::unary(op, in[0].slice(0, 0, in[0].size(0), 2), 1.5, 0.5); }, {x});
+        }
+  }
+
+  TEST_CASE("[cuda] binary ops with broadcasting and transposed operands") {
+    for (int op_index = 0; op_index <= static_cast<int>(BinaryOp::Ge); ++op_index) {
+      const BinaryOp op = static_cast<BinaryOp>(op_index);
+      for (int64_t n : kSizes) {
+        INFO(binary_op_name(op) << " n=" << n);
+        Generator gen(n + 7);
+        const Tensor a = uniform({n, 3}, 0.5, 2.0, kFloat32, &gen), b = uniform({3}, 0.5, 2.0, kFloat32, &gen);
+        const Tensor c = uniform({3, n}, 0.5, 2.0, kFloat32, &gen);
+        check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], in[1]); }, {a, b});
+        check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], in[1].t()); }, {a, c});
+        check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], 1.25); }, {a});
+      }
+    }
+    const Tensor i = tensor(std::vector<int64_t>{1, 2, 3, 4}), j = tensor(std::vector<int64_t>{4, 2, 3, 1});
+    check_op([](const std::vector<Tensor>& in) { return ops::binary(BinaryOp::Add, in[0], in[1]); }, {i, j});
+    check_op([](const std::vector<Tensor>& in) { return ops::binary(BinaryOp::Eq, in[0], in[1]); }, {i, j});
+  }
+
+  TEST_CASE("[cuda] where, copy, cast and fill") {
+    for (int64_t n : kSizes) {
+      Generator gen(n + 11);
+      const Tensor c = ops::binary(BinaryOp::Gt, rand({n, 1}, kFloat32, &gen), 0.5);
+      const Tensor a = randn({n, 5}, kFloat64, &gen), b = randn({5}, kFloat64, &gen);
+      check_op([](const std::vector<Tensor>& in) { return ops::where(in[0], in[1], in[2]); }, {c, a, b});
+      check_op([](const std::vector<Tensor>& in) { return in[0].t().contiguous(); }, {a});
+      check_op([](const std::vector<Tensor>& in) { return ops::cast(in[0].t(), kFloat32); }, {a});
+      check_op([](const std::vector<Tensor>& in) { return ops::cast(in[0], kInt64); }, {a});
+      check_op([](const std::vector<Tensor>& in) {
+        Tensor out = zeros_like(in[0]);
+        ops::fill_(out.slice(1, 0, 5, 2), 3.5);
+        return out;
+      }, {a});
+    }
+  }
+
+  TEST_CASE("[cuda] reductions whole and along each dim, including rows longer than one chunk") {
+    for (int64_t n : {1, 7, 33, 1023, 4097, 100003}) {
+      Generator gen(n + 13);
+      for (DType dtype : {kFloat32, kFloat64}) {
+        const Tensor x = randn({n}, dtype, &gen);
+        check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0]); }, {x});
+        check_op([](const std::vector<Tensor>& in) { return ops::mean(in[0]); }, {x});
+        check_op([](const std::vector<Tensor>& in) { return ops::max(in[0]); }, {x});
+        check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0]); }, {x}, 0.0);
+      }
+    }
+    Generator gen(17);
+    const Tensor x = randn({7, 33, 5}, kFloat32, &gen);
+    for (int64_t dim : {0, 1, 2})
+      for (bool keepdim : {false, true}) {
+        check_op([=](const std::vector<Tensor>& in) { return ops::sum(in[0], dim, keepdim); }, {x});
+        check_op([=](const std::vector<Tensor>& in) { return ops::max(in[0], dim, keepdim); }, {x});
+        check_op([=](const std::vector<Tensor>& in) { return ops::argmax(in[0], dim, keepdim); }, {x}, 0.0);
+        check_op([=](const std::vector<Tensor>& in) { return ops::mean(in[0].transpose(0, 2), dim, keepdim); }, {x});
+      }
+    const Tensor labels = tensor(std::vector<int64_t>{3, -1, 7, 7, 2});
+    check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0]); }, {labels}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0]); }, {labels}, 0.0);  // ties: first index
+    const Tensor with_nan = tensor(std::vector<double>{1, NAN, 5, NAN});
+    CHECK(ops::argmax(with_nan.to(gpu())).item<int64_t>() == 1);
+  }
+
+  TEST_CASE("[cuda] matmul: 2-d, batched, broadcast batch and transposed views") {
+    for (int64_t m : {1, 7, 33})
+      for (int64_t k : {1, 33, 1023})
+        for (int64_t n : {1, 7, 33}) {
+          INFO("m=" << m << " k=" << k << " n=" << n);
+          Generator gen(m * 10000 + k * 100 + n);
+          const Tensor a = randn({m, k}, kFloat32, &gen), b = randn({k, n}, kFloat32, &gen);
+          check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b});
+          check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[1].t(), in[0].t()); }, {a, b});
+          const Tensor ab = randn({3, m, k}, kFloat64, &gen), bb = randn({3, k, n}, kFloat64, &gen);
+          check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {ab, bb});
+          check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0].narrow(0, 0, 1), in[1]); }, {ab, bb});
+          check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1].narrow(0, 1, 1)); }, {ab, bb});
+        }
+  }
+
+  TEST_CASE("[cuda] matmul with TF32 allowed stays within TF32's bound, and the switch is off by default") {
+    CHECK_FALSE(cuda::allow_tf32());
+    Generator gen(5);
+    const Tensor a = randn({64, 512}, kFloat32, &gen), b = randn({512, 64}, kFloat32, &gen);
+    cuda::set_allow_tf32(true);
+    // TF32 keeps 10 mantissa bits: relative error ~ 2^-11 per product, averaging down over k.
+    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b}, 5e-3);
+    cuda::set_allow_tf32(false);
+    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b});
+  }
+
+  TEST_CASE("[cuda] softmax, log_softmax and normalize along rows and columns") {
+    for (int64_t n : kSizes) {
+      Generator gen(n + 19);
+      const Tensor x = randn({5, n}, kFloat32, &gen) * 10.0;
+      for (int64_t dim : {0, 1}) {
+        check_op([=](const std::vector<Tensor>& in) { return ops::softmax(in[0], dim); }, {x});
+        check_op([=](const std::vector<Tensor>& in) { return ops::log_softmax(in[0], dim); }, {x});
+        check_op([=](const std::vector<Tensor>& in) { return ops::normalize(in[0], dim, 1e-12); }, {x});
+      }
+    }
+    check_op([](const std::vector<Tensor>& in) { return ops::normalize(in[0], 1, 1e-3); }, {zeros({3, 4})});
+  }
+
+  TEST_CASE("[cuda] indexing: index_select, index_add, gather, scatter_add, one_hot") {
+    for (int64_t n : kSizes) {
+      Generator gen(n + 23);
+      const Tensor x = randn({n, 6}, kFloat32, &gen);
+      const Tensor rows = ops::cast(ops::binary(BinaryOp::Mul, rand({9}, kFloat64, &gen), static_cast<double>(n)), kInt64);
+      const Tensor cols = ops::cast(ops::binary(BinaryOp::Mul, rand({n, 4}, kFloat64, &gen), 6.0), kInt64);
+      check_op([](const std::vector<Tensor>& in) { return ops::index_select(in[0], 0, in[1]); }, {x, rows});
+      check_op([](const std::vector<Tensor>& in) { return ops::gather(in[0], 1, in[1]); }, {x, cols});
+      const Tensor src_rows = randn({9, 6}, kFloat32, &gen), src_cols = randn({n, 4}, kFloat32, &gen);
+      // Atomic float adds: the order varies, the sum agrees to rounding.
+      check_op([](const std::vector<Tensor>& in) { return ops::index_add(in[0], 0, in[1], in[2]); }, {x, rows, src_rows});
+      check_op([](const std::vector<Tensor>& in) { return ops::scatter_add(in[0], 1, in[1], in[2]); }, {x, cols, src_cols});
+      check_op([](const std::vector<Tensor>& in) { return ops::one_hot(in[0], 6); }, {cols});
+    }
+    tests::expect_error([] { ops::index_select(ones({3}).to(gpu()), 0, tensor(std::vector<int64_t>{3}).to(gpu())); },
+                        {"index_select", "[0, 3)", "3"});
+  }
+
+  TEST_CASE("[cuda] Philox: the GPU draws the CPU's stream (uniforms bit for bit)") {
+    for (int64_t n : kSizes)
+      for (DType dtype : {kFloat32, kFloat64}) {
+        Generator cpu_gen(99), gpu_gen(99);
+        const Tensor on_cpu = empty({n}, dtype), on_gpu = empty({n}, dtype, gpu());
+        ops::uniform_(on_cpu, -1, 2, cpu_gen);
+        ops::uniform_(on_gpu, -1, 2, gpu_gen);
+        CHECK(on_gpu.to_vector<double>() == on_cpu.to_vector<double>());
+        ops::normal_(on_cpu, 0, 1, cpu_gen);
+        ops::normal_(on_gpu, 0, 1, gpu_gen);
+        // float32 normals: the transform runs in double on both sides and rounds once; a last-bit
+        // libm difference can still flip a rounding, so allow one float ulp.
+        check_parity(on_cpu, on_gpu, dtype == kFloat32 ? 1e-7 : 1e-12);
+        CHECK(cpu_gen.offset() == gpu_gen.offset());
+      }
+  }
+
+  TEST_CASE("[cuda] autograd on the GPU gives the CPU's gradients") {
+    Generator gen(3);
+    const Tensor x = randn({16, 8}, kFloat32, &gen), w = randn({4, 8}, kFloat32, &gen);
+    const Tensor y = ops::cast(ops::binary(BinaryOp::Mul, rand({16}, kFloat64, &gen), 4.0), kInt64);
+    std::vector<Tensor> grads;
+    for (Device d : {Device::cpu(), gpu()}) {
+      Tensor wd = w.to(d).set_requires_grad(true);
+      const Tensor logits = normalize(linear(x.to(d), wd), 1) * 30.0;
+      const Tensor loss = -(log_softmax(logits, 1) * one_hot(y.to(d), 4)).sum() / 16.0;
+      loss.backward();
+      grads.push_back(wd.grad());
+    }
+    check_parity(grads[0], grads[1]);
+  }
+
+  TEST_CASE("[cuda] the caching allocator reuses blocks and keeps statistics") {
+    cuda::empty_cache(0);
+    const cuda::MemoryStats before = cuda::memory_stats(0);
+    CHECK(before.cached_bytes == 0);
+    const void* first = nullptr;
+    {
+      const Tensor t = empty({1 << 20}, kFloat32, gpu());  // 4 MiB
+      first = t.raw_data();
+      CHECK(cuda::memory_stats(0).current_bytes == before.current_bytes + (size_t{4} << 20));
+    }
+    CHECK(cuda::memory_stats(0).current_bytes == before.current_bytes);
+    CHECK(cuda::memory_stats(0).cached_bytes == size_t{4} << 20);
+    CHECK(cuda::memory_stats(0).peak_bytes >= before.current_bytes + (size_t{4} << 20));
+    const Tensor again = empty({1 << 20}, kFloat32, gpu());
+    CHECK(again.raw_data() == first);  // reused, no cudaMalloc
+    CHECK(cuda::memory_stats(0).cached_bytes == 0);
+  }
+
+  TEST_CASE("[cuda] bad input: a device mix, a device that does not exist, more memory than the GPU has") {
+    tests::expect_error([] { ones({3}) + ones({3}).to(gpu()); }, {"add", "one device", "cpu", "cuda:0"});
+    tests::expect_error([] { ops::matmul(ones({2, 2}), ones({2, 2}).to(gpu())); }, {"matmul", "one device"});
+    tests::expect_error([] { ones({2}).to(Device{DeviceType::CUDA, cuda_device_count()}); }, {"to", "CUDA device index"});
+    tests::expect_error([] { empty({int64_t{1} << 42}, kFloat32, gpu()); }, {"cuda allocate", "out of memory", "MiB"});
+    const Tensor still_works = ones({4}).to(gpu()) * 2.0;  // the failed allocation left the device usable
+    CHECK(still_works.sum().item<float>() == 8.0f);
+  }
+}

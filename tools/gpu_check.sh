@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one call of a few minutes (make gpu-check):
+#   1. build for sm_90 with every core (tests and benchmarks),
+#   2. run the whole test suite, the cuda suite included,
+#   3. compute-sanitizer memcheck over the cuda suite, racecheck over the reduction kernels,
+#   4. the benchmarks (GPU and CPU),
+#   5. a short table, printed last. Logs go to $OUT when set, else build/gpu-check.
+# The device machine reaches no package registry: where doctest or OpenBLAS are missing there,
+# run tools/gpu_deps.sh here first and carry .gpu-deps; this script unpacks it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-build/gpu-check}
+mkdir -p "$out"
+jobs=$(nproc 2>/dev/null || echo 4)
+build=build/gpu
+summary="$out/summary.txt"
+: >"$summary"
+
+if compgen -G ".gpu-deps/*.deb" >/dev/null; then
+  prefix=/tmp/facet-deps
+  mkdir -p "$prefix"
+  for f in .gpu-deps/*.deb; do dpkg-deb -x "$f" "$prefix"; done
+  blas_inc="$prefix/usr/include/x86_64-linux-gnu/openblas-pthread"
+  blas_lib="$prefix/usr/lib/x86_64-linux-gnu/openblas-pthread"
+  export CPATH="$prefix/usr/include:$blas_inc${CPATH:+:$CPATH}"
+  export LIBRARY_PATH="$blas_lib:$prefix/usr/lib/x86_64-linux-gnu${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$blas_lib:$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+# step NAME COMMAND...: runs the command with its output in $out/NAME.log and records the result.
+step() {
+  local name=$1
+  shift
+  local start=$SECONDS
+  if "$@" >"$out/$name.log" 2>&1; then
+    printf '%-12s ok      %4ds\n' "$name" $((SECONDS - start)) >>"$summary"
+    return 0
+  fi
+  printf '%-12s FAILED  %4ds  (see %s/%s.log)\n' "$name" $((SECONDS - start)) "$out" "$name" >>"$summary"
+  return 1
+}
+
+skip() { printf '%-12s skipped       (%s)\n' "$1" "$2" >>"$summary"; }
+
+benches() {
+  for b in "$build"/bench/*; do
+    case "$b" in *.d) continue ;; esac
+    echo "== $b"
+    "$b" || return 1
+  done
+}
+
+step build make -j"$jobs" BUILD="$build" CUDA=1 CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
+  $(ls bench/*.cpp | sed "s|bench/\(.*\)\.cpp|$build/bench/\1|")
+built=$?
+gpus=0
+if [ $built -eq 0 ]; then
+  step tests "$build/facet_tests"
+  gpus=$(sed -n 's/.*, \([0-9]*\) CUDA device.*/\1/p' "$out/tests.log" | head -1)
+  gpus=${gpus:-0}
+fi
+
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+if [ $built -ne 0 ]; then
+  skip memcheck "build failed"
+  skip racecheck "build failed"
+  skip bench "build failed"
+elif [ "$gpus" -eq 0 ]; then
+  skip memcheck "no GPU"
+  skip racecheck "no GPU"
+  step bench benches
+elif [ ! -x "$sanitizer" ]; then
+  skip memcheck "no compute-sanitizer"
+  skip racecheck "no compute-sanitizer"
+  step bench benches
+else
+  step memcheck "$sanitizer" --tool memcheck --error-exitcode 1 "$build/facet_tests" -ts=cuda
+  step racecheck "$sanitizer" --tool racecheck --error-exitcode 1 "$build/facet_tests" -ts=cuda \
+    -tc='*reductions*,*softmax*'
+  step bench benches
+fi
+
+{
+  echo
+  echo "== gpu-check $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  [ -f "$out/tests.log" ] && grep -E '^[0-9]+ passed' "$out/tests.log" | tail -1 | sed 's/^/tests: /'
+  [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ ' "$out/bench.log"
+  echo
+  cat "$summary"
+} | tee "$out/table.txt"
+! grep -q FAILED "$summary"
