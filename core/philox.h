@@ -95,6 +95,16 @@ FACET_HD inline double normal_f64_at(uint64_t seed, uint64_t offset, int64_t i) 
   return (i % 2) ? z1 : z0;
 }
 
+// Element i of a draw of T (float or double): uniform in [a, a + b), or normal with mean a and
+// standard deviation b. Both backends' fill loops are this one call per element.
+template <class T, bool kNormal>
+FACET_HD inline T random_at(uint64_t seed, uint64_t offset, int64_t i, T a, T b) {
+  T draw;
+  if constexpr (kNormal) draw = sizeof(T) == 4 ? normal_f32_at(seed, offset, i) : normal_f64_at(seed, offset, i);
+  else draw = sizeof(T) == 4 ? uniform_f32_at(seed, offset, i) : uniform_f64_at(seed, offset, i);
+  return a + b * draw;
+}
+
 // Counter blocks that n elements of the given width consume (words per element: 1 or 2).
 FACET_HD inline uint64_t blocks_for(int64_t n, int words_per_element) {
   return (static_cast<uint64_t>(n) * words_per_element + 3) / 4;

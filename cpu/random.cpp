@@ -7,36 +7,28 @@
 
 namespace facet::cpu {
 
-void uniform(const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset) {
+namespace {
+
+template <bool kNormal>
+void fill_random(const char* op, const Tensor& out, double a, double b, uint64_t seed, uint64_t offset) {
   const int64_t n = out.numel();
-  dispatch_floating(out.dtype(), "uniform", [&](auto tag) {
+  dispatch_floating(out.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* p = out.data<T>();
-    const T l = static_cast<T>(lo), span = static_cast<T>(hi - lo);
+    const T ta = static_cast<T>(a), tb = static_cast<T>(b);
 #pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      T u;
-      if constexpr (sizeof(T) == 4) u = philox::uniform_f32_at(seed, offset, i);
-      else u = philox::uniform_f64_at(seed, offset, i);
-      p[i] = l + span * u;
-    }
+    for (int64_t i = 0; i < n; ++i) p[i] = philox::random_at<T, kNormal>(seed, offset, i, ta, tb);
   });
 }
 
+}  // namespace
+
+void uniform(const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset) {
+  fill_random<false>("uniform_", out, lo, hi - lo, seed, offset);
+}
+
 void normal(const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) {
-  const int64_t n = out.numel();
-  dispatch_floating(out.dtype(), "normal", [&](auto tag) {
-    using T = decltype(tag);
-    T* p = out.data<T>();
-    const T mu = static_cast<T>(mean), sigma = static_cast<T>(stddev);
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      T z;
-      if constexpr (sizeof(T) == 4) z = philox::normal_f32_at(seed, offset, i);
-      else z = philox::normal_f64_at(seed, offset, i);
-      p[i] = mu + sigma * z;
-    }
-  });
+  fill_random<true>("normal_", out, mean, stddev, seed, offset);
 }
 
 }  // namespace facet::cpu
