@@ -45,7 +45,8 @@ else
   BUILD ?= build/release$(if $(filter 0,$(CUDA)),-cpu)
   SAN_FLAGS :=
 endif
-CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP \
+# -ffp-contract=off: the host never fuses a * b + c, so shared per-element math rounds as written.
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -ffp-contract=off -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP \
             $(if $(filter 1,$(CUDA)),-isystem $(CUDA_HOME)/include)
 LDFLAGS  := -fopenmp $(SAN_FLAGS)
 LDLIBS   := -lopenblas -lm

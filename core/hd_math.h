@@ -25,4 +25,22 @@ FACET_HD inline double pow(double x, double y) { return ::pow(x, y); }
 template <class T>
 FACET_HD inline bool isnan(T x) { return x != x; }
 
+// a * b + c with two roundings on both backends: nvcc would otherwise fuse it into one FMA on the
+// device while the host (built with -ffp-contract=off) rounds twice, and results that must match
+// bit for bit (the random streams) would differ in the last bit.
+FACET_HD inline float mul_add(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(__fmul_rn(a, b), c);
+#else
+  return a * b + c;
+#endif
+}
+FACET_HD inline double mul_add(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(__dmul_rn(a, b), c);
+#else
+  return a * b + c;
+#endif
+}
+
 }  // namespace facet::hd

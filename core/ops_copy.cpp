@@ -38,7 +38,12 @@ Tensor to_device(const Tensor& t, Device device) {
                               : device.is_cpu()     ? cuda::CopyKind::DeviceToHost
                                                     : cuda::CopyKind::DeviceToDevice;
   const int stream_device = device.is_cuda() ? device.index : src.device().index;
+  const bool across_gpus = src.device().is_cuda() && device.is_cuda();
+  // Between two GPUs the copy runs on the destination's stream: wait for the kernels that made
+  // src on its own stream first, and for the copy before src's memory can be reused.
+  if (across_gpus) cuda::synchronize(src.device().index);
   cuda::copy_bytes(out.raw_data(), src.raw_data(), bytes, kind, stream_device, src.storage()->pinned());
+  if (across_gpus) cuda::synchronize(device.index);
   return out;
 }
 
@@ -68,7 +73,8 @@ void copy_(const Tensor& dst, const Tensor& src) {
   const Shape shape = broadcast_shapes("copy_", dst.shape(), src.shape());
   FACET_CHECK(shape == dst.shape(), "copy_", "a source that broadcasts to the destination's shape",
               src.describe() + " into " + dst.describe());
-  const Tensor s = expand(src, dst.shape());
+  // A source that shares the destination's storage may overlap it: read it from a copy.
+  const Tensor s = expand(src.storage() == dst.storage() ? clone(src) : src, dst.shape());
   FACET_DISPATCH("copy_", dst, copy, dst, s);
 }
 

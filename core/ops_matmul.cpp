@@ -29,6 +29,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
               a.describe() + " and " + b.describe());
   FACET_CHECK(a.size(-1) == b.size(-2), "matmul", "a.size(-1) == b.size(-2)", a.describe() + " and " + b.describe());
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  // BLAS takes 32-bit sizes and leading dimensions.
+  constexpr int64_t kMaxBlas = 2147483647;
+  FACET_CHECK(a.numel() / std::max<int64_t>(k, 1) <= kMaxBlas && k <= kMaxBlas && n <= kMaxBlas &&
+                  b.numel() / std::max<int64_t>(n, 1) <= kMaxBlas,
+              "matmul", "matrix sizes below 2^31 (BLAS takes 32-bit sizes)", a.describe() + " and " + b.describe());
 
   // [..., m, k] @ [k, n] with a contiguous: one GEMM over all rows of a.
   if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous() && a.numel() > 0) {

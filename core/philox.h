@@ -102,7 +102,7 @@ FACET_HD inline T random_at(uint64_t seed, uint64_t offset, int64_t i, T a, T b)
   T draw;
   if constexpr (kNormal) draw = sizeof(T) == 4 ? normal_f32_at(seed, offset, i) : normal_f64_at(seed, offset, i);
   else draw = sizeof(T) == 4 ? uniform_f32_at(seed, offset, i) : uniform_f64_at(seed, offset, i);
-  return a + b * draw;
+  return hd::mul_add(b, draw, a);
 }
 
 // Counter blocks that n elements of the given width consume (words per element: 1 or 2).

@@ -20,7 +20,6 @@ void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log,
       T* q = po + first;
       double mx = -INFINITY;
       for (int64_t j = 0; j < n; ++j) mx = std::max(mx, static_cast<double>(p[j * inner]));
-      if (std::isinf(mx) && mx < 0) mx = 0;  // an all -inf row: keep exp(-inf - 0) = 0, not NaN
       double total = 0;
       for (int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(p[j * inner]) - mx);
       if (log) {

@@ -33,6 +33,12 @@ Pool& pool(int device) {
 
 bool poison_allocations = false;
 
+// The user-facing entry points name devices by index; tensors reach here already checked.
+void check_device(int device) {
+  FACET_CHECK(device >= 0 && device < device_count(), "cuda memory",
+              "a device index in [0, " + std::to_string(device_count()) + ")", std::to_string(device));
+}
+
 std::string mib(size_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
@@ -57,6 +63,7 @@ void free_cached(int device) {
 void* device_allocate(size_t bytes, int device) {
   const size_t size = size_class(bytes, kGranularity, kLargeFrom);
   Pool& p = pool(device);
+  DeviceGuard guard(device);
   void* ptr = nullptr;
   {
     std::lock_guard<std::mutex> lock(p.mutex);
@@ -67,7 +74,6 @@ void* device_allocate(size_t bytes, int device) {
       p.stats.cached_bytes -= size;
     }
   }
-  DeviceGuard guard(device);
   if (!ptr) {
     cudaError_t status = cudaMalloc(&ptr, size);
     if (status == cudaErrorMemoryAllocation) {  // give the cache back and try once more
@@ -78,7 +84,7 @@ void* device_allocate(size_t bytes, int device) {
     if (status == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       size_t free_b = 0, total_b = 0;
-      cudaMemGetInfo(&free_b, &total_b);
+      if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) cudaGetLastError();
       const MemoryStats s = memory_stats(device);
       throw Error("cuda allocate", mib(bytes) + " on cuda:" + std::to_string(device),
                   "out of memory with " + mib(s.current_bytes) + " in use by facet and " + mib(free_b) + " of " +
@@ -86,10 +92,19 @@ void* device_allocate(size_t bytes, int device) {
     }
     FACET_CUDA_CHECK(status);
   }
-  if (poison_allocations) FACET_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, size, stream(device)));
-  std::lock_guard<std::mutex> lock(p.mutex);
-  p.stats.current_bytes += size;
-  if (p.stats.current_bytes > p.stats.peak_bytes) p.stats.peak_bytes = p.stats.current_bytes;
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.stats.current_bytes += size;
+    if (p.stats.current_bytes > p.stats.peak_bytes) p.stats.peak_bytes = p.stats.current_bytes;
+  }
+  if (poison_allocations) {
+    try {
+      FACET_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, size, stream(device)));
+    } catch (...) {
+      device_release(ptr, bytes, device);  // back to the cache, statistics restored
+      throw;
+    }
+  }
   return ptr;
 }
 
@@ -104,12 +119,16 @@ void device_release(void* ptr, size_t bytes, int device) {
 }
 
 MemoryStats memory_stats(int device) {
+  check_device(device);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
   return p.stats;
 }
 
-void empty_cache(int device) { free_cached(device); }
+void empty_cache(int device) {
+  check_device(device);
+  free_cached(device);
+}
 
 void set_poison_allocations(bool poison) { poison_allocations = poison; }
 
@@ -120,7 +139,9 @@ void* pinned_allocate(size_t bytes) {
 }
 
 void pinned_release(void* ptr) {
-  if (ptr) cudaFreeHost(ptr);  // no throw from a destructor's path; a failure here leaks at worst
+  // Called from a destructor: no throw. A failure leaks the block at worst; clear the error so no
+  // later check misreports it.
+  if (ptr && cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
 }
 
 }  // namespace facet::cuda

@@ -9,7 +9,7 @@
 
 namespace facet::cuda {
 
-inline constexpr int kMaxDims = 8;
+inline constexpr int kMaxDims = 16;
 
 template <int N>
 struct Offsets {
@@ -32,8 +32,8 @@ template <int N>
 Offsets<N> make_offsets(const Shape& shape, const std::array<Shape, N>& strides, const std::array<int64_t, N>& base) {
   const RowPlan<N> plan = plan_rows<N>(shape, strides);
   const int nd = static_cast<int>(plan.shape.size());
-  FACET_CHECK(nd <= kMaxDims, "cuda kernel", "at most 8 dims after merging contiguous ones",
-              std::to_string(nd) + " dims for shape " + shape_str(shape) + " (call contiguous() first)");
+  FACET_CHECK(nd <= kMaxDims, "cuda kernel", "at most 16 dims after merging contiguous ones",
+              std::to_string(nd) + " dims for shape " + shape_str(shape) + " (reshape to fewer dims)");
   Offsets<N> o;
   o.ndim = nd;
   for (int d = 0; d < nd; ++d) {

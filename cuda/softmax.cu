@@ -18,16 +18,20 @@ namespace facet::cuda {
 
 namespace {
 
-// An all -inf row keeps max 0, so exp(-inf - 0) = 0 instead of NaN (as the CPU kernel does).
-__device__ double finite_or_zero(double mx) { return isinf(mx) && mx < 0 ? 0.0 : mx; }
+// max(norm, eps) that keeps a NaN norm NaN, as std::max on the CPU and PyTorch's clamp_min do
+// (fmax would drop it).
+__device__ double at_least(double norm, double eps) { return norm < eps ? eps : norm; }
+
+// Rows beyond the grid are taken by a block-stride loop, so any row count fits a capped grid.
+constexpr int64_t kMaxRowBlocks = int64_t{1} << 20;
+
+unsigned row_grid(int64_t rows) { return static_cast<unsigned>(rows < kMaxRowBlocks ? rows : kMaxRowBlocks); }
 
 template <class T>
-__global__ void softmax_rows(const T* x, int64_t n, bool log, T* out) {
-  const T* p = x + blockIdx.x * n;
-  T* q = out + blockIdx.x * n;
+__device__ void softmax_row(const T* p, int64_t n, bool log, T* q) {
   double mx = -INFINITY;
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) mx = fmax(mx, static_cast<double>(p[j]));
-  mx = finite_or_zero(block_all_reduce(mx, MaxOp{}, -HUGE_VAL));
+  mx = block_all_reduce(mx, MaxOp{}, -HUGE_VAL);
   double total = 0;
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) total += exp(static_cast<double>(p[j]) - mx);
   total = block_all_reduce(total, SumOp{}, 0.0);
@@ -39,6 +43,11 @@ __global__ void softmax_rows(const T* x, int64_t n, bool log, T* out) {
 }
 
 template <class T>
+__global__ void softmax_rows(const T* x, int64_t rows, int64_t n, bool log, T* out) {
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) softmax_row(x + row * n, n, log, out + row * n);
+}
+
+template <class T>
 __global__ void softmax_lanes(const T* x, int64_t outer, int64_t n, int64_t inner, bool log, T* out) {
   FACET_GRID_STRIDE_LOOP(lane, outer * inner) {
     const int64_t first = (lane / inner) * n * inner + lane % inner;
@@ -46,7 +55,6 @@ __global__ void softmax_lanes(const T* x, int64_t outer, int64_t n, int64_t inne
     T* q = out + first;
     double mx = -INFINITY;
     for (int64_t j = 0; j < n; ++j) mx = fmax(mx, static_cast<double>(p[j * inner]));
-    mx = finite_or_zero(mx);
     double total = 0;
     for (int64_t j = 0; j < n; ++j) total += exp(static_cast<double>(p[j * inner]) - mx);
     const double log_total = ::log(total);
@@ -58,13 +66,16 @@ __global__ void softmax_lanes(const T* x, int64_t outer, int64_t n, int64_t inne
 }
 
 template <class T>
-__global__ void normalize_rows(const T* x, int64_t n, double eps, T* out) {
-  const T* p = x + blockIdx.x * n;
-  T* q = out + blockIdx.x * n;
+__device__ void normalize_row(const T* p, int64_t n, double eps, T* q) {
   double sq = 0;
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) sq += static_cast<double>(p[j]) * p[j];
-  const double denom = fmax(::sqrt(block_all_reduce(sq, SumOp{}, 0.0)), eps);
+  const double denom = at_least(::sqrt(block_all_reduce(sq, SumOp{}, 0.0)), eps);
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) q[j] = static_cast<T>(p[j] / denom);
+}
+
+template <class T>
+__global__ void normalize_rows(const T* x, int64_t rows, int64_t n, double eps, T* out) {
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) normalize_row(x + row * n, n, eps, out + row * n);
 }
 
 template <class T>
@@ -73,7 +84,7 @@ __global__ void normalize_lanes(const T* x, int64_t outer, int64_t n, int64_t in
     const int64_t first = (lane / inner) * n * inner + lane % inner;
     double sq = 0;
     for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(x[first + j * inner]) * x[first + j * inner];
-    const double denom = fmax(::sqrt(sq), eps);
+    const double denom = at_least(::sqrt(sq), eps);
     for (int64_t j = 0; j < n; ++j) out[first + j * inner] = static_cast<T>(x[first + j * inner] / denom);
   }
 }
@@ -88,7 +99,7 @@ void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log,
     using T = decltype(tag);
     const T* px = static_cast<const T*>(x.raw_data());
     T* po = static_cast<T*>(out.raw_data());
-    if (inner == 1) softmax_rows<T><<<static_cast<unsigned>(outer), kBlock, 0, stream(device)>>>(px, n, log, po);
+    if (inner == 1) softmax_rows<T><<<row_grid(outer), kBlock, 0, stream(device)>>>(px, outer, n, log, po);
     else softmax_lanes<T><<<grid_for(outer * inner), kBlock, 0, stream(device)>>>(px, outer, n, inner, log, po);
     FACET_CUDA_CHECK_LAUNCH();
   });
@@ -102,7 +113,7 @@ void normalize(const Tensor& x, int64_t outer, int64_t n, int64_t inner, double 
     using T = decltype(tag);
     const T* px = static_cast<const T*>(x.raw_data());
     T* po = static_cast<T*>(out.raw_data());
-    if (inner == 1) normalize_rows<T><<<static_cast<unsigned>(outer), kBlock, 0, stream(device)>>>(px, n, eps, po);
+    if (inner == 1) normalize_rows<T><<<row_grid(outer), kBlock, 0, stream(device)>>>(px, outer, n, eps, po);
     else normalize_lanes<T><<<grid_for(outer * inner), kBlock, 0, stream(device)>>>(px, outer, n, inner, eps, po);
     FACET_CUDA_CHECK_LAUNCH();
   });

@@ -21,10 +21,19 @@ void check_parity(const Tensor& on_cpu, const Tensor& on_gpu, double tol = 1e-5)
   CHECK(on_gpu.shape() == on_cpu.shape());
   CHECK(on_gpu.dtype() == on_cpu.dtype());
   const std::vector<double> g = on_gpu.to_vector<double>(), c = on_cpu.to_vector<double>();
+  REQUIRE(g.size() == c.size());
+  // NaNs must sit at the same places; the numbers elsewhere must agree.
   int64_t nan_mismatch = 0;
-  for (size_t i = 0; i < g.size(); ++i) nan_mismatch += std::isnan(g[i]) != std::isnan(c[i]);
+  std::vector<double> gn, cn;
+  for (size_t i = 0; i < g.size(); ++i) {
+    nan_mismatch += std::isnan(g[i]) != std::isnan(c[i]);
+    if (!std::isnan(g[i]) && !std::isnan(c[i])) {
+      gn.push_back(g[i]);
+      cn.push_back(c[i]);
+    }
+  }
   CHECK(nan_mismatch == 0);
-  CHECK(tests::rel_error(g, c) <= tol);
+  CHECK(tests::rel_error(gn, cn) <= tol);
 }
 
 // Runs fn on CPU inputs and on their GPU copies and compares.
@@ -54,18 +63,25 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("[cuda] unary ops") {
-    const std::vector<std::pair<UnaryOp, std::pair<double, double>>> ops_list = {
-        {UnaryOp::Neg, {-3, 3}},  {UnaryOp::Exp, {-3, 3}},     {UnaryOp::Log, {0.1, 5}},  {UnaryOp::Sqrt, {0.1, 5}},
-        {UnaryOp::Abs, {-3, 3}},  {UnaryOp::Sign, {-3, 3}},    {UnaryOp::Relu, {-3, 3}},  {UnaryOp::Sigmoid, {-9, 9}},
-        {UnaryOp::Tanh, {-3, 3}}, {UnaryOp::PowScalar, {0.1, 3}}, {UnaryOp::Clamp, {-2, 2}}};
-    for (const auto& [op, range] : ops_list)
+    struct Case {
+      UnaryOp op;
+      double lo, hi;  // input range
+      double a, b;    // the op's scalar arguments (pow's exponent; clamp's bounds)
+    };
+    const Case cases[] = {{UnaryOp::Neg, -3, 3, 0, 0},     {UnaryOp::Exp, -3, 3, 0, 0},
+                          {UnaryOp::Log, 0.1, 5, 0, 0},    {UnaryOp::Sqrt, 0.1, 5, 0, 0},
+                          {UnaryOp::Abs, -3, 3, 0, 0},     {UnaryOp::Sign, -3, 3, 0, 0},
+                          {UnaryOp::Relu, -3, 3, 0, 0},    {UnaryOp::Sigmoid, -9, 9, 0, 0},
+                          {UnaryOp::Tanh, -3, 3, 0, 0},    {UnaryOp::PowScalar, 0.1, 3, 1.5, 0},
+                          {UnaryOp::Clamp, -2, 2, -0.5, 0.75}};
+    for (const Case& c : cases)
       for (DType dtype : {kFloat32, kFloat64})
         for (int64_t n : kSizes) {
-          INFO(unary_op_name(op) << " n=" << n << " " << dtype_name(dtype));
+          INFO(unary_op_name(c.op) << " n=" << n << " " << dtype_name(dtype));
           Generator gen(n);
-          const Tensor x = uniform({n}, range.first, range.second, dtype, &gen);
-          check_op([op = op](const std::vector<Tensor>& in) { return ops::unary(op, in[0], 1.5, 0.5); }, {x});
-          check_op([op = op](const std::vector<Tensor>& in) { return ops::unary(op, in[0].slice(0, 0, in[0].size(0), 2), 1.5, 0.5); }, {x});
+          const Tensor x = uniform({n}, c.lo, c.hi, dtype, &gen);
+          check_op([&](const std::vector<Tensor>& in) { return ops::unary(c.op, in[0], c.a, c.b); }, {x});
+          check_op([&](const std::vector<Tensor>& in) { return ops::unary(c.op, in[0].slice(0, 0, n, 2), c.a, c.b); }, {x});
         }
   }
 
@@ -149,13 +165,25 @@ TEST_SUITE("cuda") {
 
   TEST_CASE("[cuda] matmul with TF32 allowed stays within TF32's bound, and the switch is off by default") {
     CHECK_FALSE(cuda::allow_tf32());
+    struct Tf32 {  // restores the default even when a check below throws
+      Tf32() { cuda::set_allow_tf32(true); }
+      ~Tf32() { cuda::set_allow_tf32(false); }
+    };
     Generator gen(5);
     const Tensor a = randn({64, 512}, kFloat32, &gen), b = randn({512, 64}, kFloat32, &gen);
-    cuda::set_allow_tf32(true);
-    // TF32 keeps 10 mantissa bits: relative error ~ 2^-11 per product, averaging down over k.
-    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b}, 5e-3);
-    cuda::set_allow_tf32(false);
-    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b});
+    const Tensor exact = ops::matmul(a.to(gpu()), b.to(gpu()));
+    check_parity(ops::matmul(a, b), exact);
+    Tensor fast;
+    {
+      Tf32 on;
+      fast = ops::matmul(a.to(gpu()), b.to(gpu()));
+    }
+    CHECK_FALSE(cuda::allow_tf32());
+    // TF32 keeps 10 mantissa bits: it must change the product (the switch works) but stay within
+    // its bound, ~2^-11 per product averaged over k.
+    const double diff = tests::rel_error(fast.to_vector<double>(), exact.to_vector<double>());
+    CHECK(diff > 1e-6);
+    CHECK(diff < 5e-3);
   }
 
   TEST_CASE("[cuda] softmax, log_softmax and normalize along rows and columns") {
@@ -187,6 +215,39 @@ TEST_SUITE("cuda") {
     }
     tests::expect_error([] { ops::index_select(ones({3}).to(gpu()), 0, tensor(std::vector<int64_t>{3}).to(gpu())); },
                         {"index_select", "[0, 3)", "3"});
+  }
+
+  TEST_CASE("[cuda] edge cases: chunked rows with several rows, ties and NaN across chunks, empty tensors") {
+    Generator gen(29);
+    const Tensor rows = randn({3, 20000}, kFloat32, &gen);  // 20000 > one 8192-element chunk
+    check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0], 1, false); }, {rows});
+    check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0], 1, false); }, {rows}, 0.0);
+    std::vector<double> v(20000, 1.0);
+    v[9000] = 7.0;
+    v[17000] = 7.0;  // a tie in another chunk: the first index wins
+    check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0]); }, {tensor(v)}, 0.0);
+    v[15000] = NAN;
+    check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0]); }, {tensor(v)}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return ops::max(in[0]); }, {tensor(v)});
+    std::vector<int64_t> big(10000, int64_t{1} << 40);
+    check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0]); }, {tensor(big)}, 0.0);
+    // Empty tensors: every op returns an empty (or zero) result without launching garbage.
+    check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0], 1, false); }, {zeros({3, 0})});
+    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {zeros({4, 0}), zeros({0, 5})});
+    check_op([](const std::vector<Tensor>& in) { return ops::binary(BinaryOp::Add, in[0], in[1]); }, {zeros({0, 3}), ones({3})});
+    check_op([](const std::vector<Tensor>& in) { return ops::index_select(in[0], 0, in[1]); },
+             {ones({4, 2}), tensor(std::vector<int64_t>{})});
+    // -inf logits get probability 0 (an all -inf row is NaN on both, as in PyTorch); a NaN inside
+    // a normalized row makes the row NaN on both.
+    const Tensor masked = tensor(std::vector<float>{-INFINITY, 0, -INFINITY, 1, -INFINITY, -INFINITY}, {2, 3});
+    check_op([](const std::vector<Tensor>& in) { return ops::softmax(in[0], 1); }, {masked});
+    check_op([](const std::vector<Tensor>& in) { return ops::log_softmax(in[0], 1); }, {masked.narrow(0, 0, 1)});
+    check_op([](const std::vector<Tensor>& in) { return ops::softmax(in[0], 1); }, {masked.narrow(0, 1, 1)});
+    check_op([](const std::vector<Tensor>& in) { return ops::normalize(in[0], 1, 1e-12); },
+             {tensor(std::vector<double>{NAN, 1, 2, 3}, {2, 2})});
+    // Batch entries at no single stride: one cuBLAS call per entry.
+    const Tensor a = randn({2, 1, 7, 5}, kFloat32, &gen), b = randn({1, 3, 5, 4}, kFloat32, &gen);
+    check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b});
   }
 
   TEST_CASE("[cuda] Philox: the GPU draws the CPU's stream (uniforms bit for bit)") {

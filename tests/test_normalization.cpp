@@ -234,3 +234,16 @@ TEST_CASE("softmax, log_softmax, normalize: bad input") {
   }
   ft::expect_error([] { facet::normalize(facet::zeros({2, 3}), 1, 0.0); }, {"normalize", "eps"});
 }
+
+TEST_CASE("softmax: -inf logits (masks) get probability 0; an all -inf row is NaN, as in PyTorch") {
+  const Tensor x = facet::tensor(std::vector<double>{-INFINITY, 0, -INFINITY, 1, -INFINITY, 1}, {2, 3});
+  const std::vector<double> p = facet::softmax(x, 1).to_vector<double>();
+  CHECK(p == std::vector<double>{0, 1, 0, 0.5, 0, 0.5});
+  const std::vector<double> lp = facet::log_softmax(x, 1).to_vector<double>();
+  CHECK(std::isinf(lp[0]));
+  CHECK(lp[0] < 0);
+  CHECK(lp[1] == 0.0);
+  CHECK(lp[3] == doctest::Approx(-std::log(2.0)));
+  const std::vector<double> all_masked = facet::softmax(facet::full({1, 3}, -INFINITY, facet::kFloat64), 1).to_vector<double>();
+  for (double v : all_masked) CHECK(std::isnan(v));
+}
