@@ -9,4 +9,10 @@
 #include "core/factory.h"
 #include "core/generator.h"
 #include "core/tensor.h"
-#include "cuda/runtime.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch
+#include "cuda/runtime.h"
+#include "layers/activation.h"
+#include "layers/flatten.h"
+#include "layers/init.h"
+#include "layers/linear.h"
+#include "layers/module.h"
+#include "layers/sequential.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch

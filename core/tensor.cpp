@@ -105,6 +105,16 @@ FACET_INSTANTIATE(int64_t)
 
 Tensor Tensor::pin_memory() const { return ops::pin_memory(*this); }
 
+void Tensor::set_data(const Tensor& src) {
+  FACET_CHECK(src.defined(), "set_data", "a defined source", "an undefined tensor");
+  TensorImpl& self = impl();
+  self.storage = src.storage();
+  self.shape = src.shape();
+  self.strides = src.strides();
+  self.offset = src.offset();
+  self.dtype = src.dtype();
+}
+
 Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
   for (int64_t s : shape) FACET_CHECK(s >= 0, "from_blob", "non-negative sizes", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();

@@ -94,6 +94,9 @@ class Tensor {
   Tensor to(Device device) const;
   // A copy in page-locked host memory (CPU tensors): its .to(cuda) is asynchronous.
   Tensor pin_memory() const;
+  // Points this leaf at src's data (storage, shape, strides, dtype, device) while it keeps its
+  // identity and autograd slot: how Module::to moves parameters that others hold handles to.
+  void set_data(const Tensor& src);
 
   // ---- math (autograd/, differentiable) ----
   Tensor sum() const;
