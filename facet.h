@@ -11,6 +11,7 @@
 #include "core/tensor.h"
 #include "cuda/runtime.h"
 #include "layers/activation.h"
+#include "layers/checkpoint.h"
 #include "layers/flatten.h"
 #include "layers/init.h"
 #include "layers/linear.h"
