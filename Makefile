@@ -57,7 +57,7 @@ ifeq ($(CUDA),1)
 endif
 
 # ---- sources ----
-LIB_DIRS := core cpu autograd layers
+LIB_DIRS := core cpu autograd layers optim
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 # A build without CUDA links cuda/unavailable.cpp instead: no devices, and clear errors.
 CUDA_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))

@@ -16,4 +16,7 @@
 #include "layers/init.h"
 #include "layers/linear.h"
 #include "layers/module.h"
-#include "layers/sequential.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch
+#include "layers/sequential.h"
+#include "optim/adam.h"
+#include "optim/lr_scheduler.h"
+#include "optim/sgd.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch

@@ -1,0 +1,49 @@
+#pragma once
+#include <vector>
+
+#include "optim/optimizer.h"
+
+namespace facet::optim {
+
+struct AdamOptions {
+  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+  AdamOptions& betas(double beta1, double beta2) { beta1_ = beta1; beta2_ = beta2; return *this; }
+  AdamOptions& eps(double v) { eps_ = v; return *this; }
+  AdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+  double lr_, beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8, weight_decay_ = 0;
+};
+
+// torch.optim.Adam (decoupled = false) and AdamW (decoupled = true), step t = 1, 2, ...:
+//   Adam:  g = grad + weight_decay * p          AdamW:  p = p * (1 - lr * weight_decay), g = grad
+//   m = beta1 * m + (1 - beta1) * g,   v = beta2 * v + (1 - beta2) * g^2
+//   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+class Adam : public Optimizer {
+ public:
+  struct Group {
+    std::vector<Tensor> params;
+    AdamOptions options;
+  };
+  Adam(std::vector<Group> groups, bool decoupled = false);
+  Adam(std::vector<std::vector<Tensor>> param_lists, const AdamOptions& options, bool decoupled = false);
+  Adam(std::vector<Tensor> params, const AdamOptions& options)
+      : Adam(std::vector<std::vector<Tensor>>{std::move(params)}, options) {}
+
+  void step() override;
+  double lr(size_t group) const override { return options_.at(group).lr_; }
+  void set_lr(size_t group, double lr) override { options_.at(group).lr_ = lr; }
+
+ private:
+  std::vector<AdamOptions> options_;
+  bool decoupled_;
+};
+
+// AdamW: Adam with decoupled weight decay (default weight_decay 1e-2, as PyTorch's AdamW).
+class AdamW : public Adam {
+ public:
+  AdamW(std::vector<Group> groups) : Adam(std::move(groups), true) {}
+  AdamW(std::vector<std::vector<Tensor>> param_lists, const AdamOptions& options) : Adam(std::move(param_lists), options, true) {}
+  AdamW(std::vector<Tensor> params, const AdamOptions& options)
+      : Adam(std::vector<std::vector<Tensor>>{std::move(params)}, options, true) {}
+};
+
+}  // namespace facet::optim

@@ -1,0 +1,46 @@
+#pragma once
+// The optimizer base: parameter groups with their own options (a loss head or Center-loss centers
+// often want their own learning rate), zero_grad, and per-parameter state that saves to and
+// loads from a safetensors file. Updates run graph-free (NoGradGuard) with core ops, on whatever
+// device the parameters live.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace facet::optim {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual void step() = 0;
+  // Drops every gradient (PyTorch's zero_grad(set_to_none=True)).
+  void zero_grad();
+
+  size_t num_param_groups() const { return params_.size(); }
+  const std::vector<Tensor>& params(size_t group) const;
+  virtual double lr(size_t group) const = 0;
+  virtual void set_lr(size_t group, double lr) = 0;
+
+  // State (momentum buffers, Adam moments and steps) as "group.index.name" tensors.
+  void save(const std::string& path) const;
+  // Checks that every state tensor fits its parameter; facet::Error naming the first that does not.
+  void load(const std::string& path);
+
+ protected:
+  // Checks each group (non-empty, leaves that require grad, no parameter twice) and keeps them.
+  explicit Optimizer(std::vector<std::vector<Tensor>> groups, const char* name);
+  // The state tensor `name` of parameter i of a group, created on first use as `initial` (zeros
+  // shaped like the parameter when undefined). A state named "step" is a host-side counter.
+  Tensor& state(size_t group, size_t i, const std::string& name, const Tensor& initial = Tensor());
+  bool has_state(size_t group, size_t i, const std::string& name) const;
+
+ private:
+  static std::string key(size_t group, size_t i, const std::string& name);
+  std::vector<std::vector<Tensor>> params_;
+  std::map<std::string, Tensor> state_;
+  const char* name_;
+};
+
+}  // namespace facet::optim
