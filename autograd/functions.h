@@ -2,6 +2,7 @@
 // The differentiable API: what a user calls. Each function runs the core op and, when an input
 // requires grad, records its backward. Gradients of broadcast inputs are summed back to the
 // input's shape.
+#include <array>
 #include <cstdint>
 
 #include "core/tensor.h"
@@ -80,6 +81,15 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = kFloat32);
+
+// ---- convolution and pooling (NCHW), as torch.nn.functional ----
+using Pair2 = std::array<int64_t, 2>;
+// weight [out_channels, in_channels, KH, KW]; bias [out_channels] or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Pair2 stride = {1, 1},
+              Pair2 padding = {0, 0}, Pair2 dilation = {1, 1});
+// stride {0, 0} means "the kernel size", PyTorch's default.
+Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride = {0, 0}, Pair2 padding = {0, 0}, Pair2 dilation = {1, 1});
+Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride = {0, 0}, Pair2 padding = {0, 0});
 
 // ---- shape (views where the layout allows) ----
 Tensor reshape(const Tensor& x, const Shape& shape);

@@ -8,6 +8,7 @@
 // outputs are allocated. Kernels read strided inputs and write the outputs they are given.
 #include <cstdint>
 
+#include "core/conv_math.h"
 #include "core/elementwise_math.h"
 #include "core/tensor.h"
 
@@ -42,6 +43,11 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   K(scatter_add, (const Tensor& index, const Tensor& src, int64_t outer, int64_t n, int64_t inner,     \
                   const Tensor& out))                                                                 \
   K(one_hot, (const Tensor& labels, int64_t num_classes, const Tensor& out))                          \
+  /* x contiguous [N, C, H, W]; cols contiguous [N, C * KH * KW, OH * OW] (core/conv_math.h) */      \
+  K(im2col, (const Tensor& x, const WindowGeometry& g, const Tensor& cols))                             \
+  K(col2im, (const Tensor& cols, const WindowGeometry& g, const Tensor& x))                             \
+  /* x contiguous [N, C, H, W]; out and indices (int64, offsets in each image) [N, C, OH, OW] */     \
+  K(max_pool2d, (const Tensor& x, const WindowGeometry& g, const Tensor& out, const Tensor& indices))   \
   /* out contiguous; element i is philox's (seed, offset, i) draw */                                  \
   K(uniform, (const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset))               \
   K(normal, (const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset))

@@ -4,6 +4,9 @@
 // their inputs. autograd/ builds the differentiable API on top of these; optimizers and kernel
 // tests call them directly.
 #include <cstdint>
+#include <utility>
+
+#include "core/conv_math.h"
 
 #include "core/elementwise_math.h"
 #include "core/generator.h"
@@ -73,6 +76,22 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // x with src[..i..] added at [..index[..i..]..] along dim (a copy; x is unchanged).
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = kFloat32);
+
+// ---- sliding windows (NCHW) ----
+struct Window {
+  int64_t kernel[2];
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+};
+// Checked geometry of `w` over an input [N, C, H, W]; out_h / out_w as PyTorch computes them.
+WindowGeometry window_geometry(const char* op, const Shape& input, const Window& w);
+// [N, C, H, W] -> [N, C * KH * KW, OH * OW] (zeros where the window covers padding).
+Tensor im2col(const Tensor& x, const Window& w);
+// The adjoint of im2col: sums the columns back into an image of input_shape.
+Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w);
+// Max over each window (padding never wins) and the winner's offset inside its image [C, H, W].
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w);
 
 // ---- random fills ----
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen);

@@ -1,0 +1,70 @@
+// Differentiable convolution and pooling, built on the sliding-window ops. A convolution is
+// im2col (whose backward is col2im) followed by a matmul with the weight as [O, C * KH * KW], so
+// its gradients come from those two ops' backwards; max pooling sends each output's gradient to
+// the input element that won its window.
+#include "autograd/functions.h"
+#include "autograd/node.h"
+#include "core/factory.h"
+#include "core/ops.h"
+
+namespace facet {
+
+namespace {
+
+ops::Window window(Pair2 kernel, Pair2 stride, Pair2 padding, Pair2 dilation) {
+  ops::Window w;
+  for (int i = 0; i < 2; ++i) {
+    w.kernel[i] = kernel[i];
+    w.stride[i] = stride[i];
+    w.padding[i] = padding[i];
+    w.dilation[i] = dilation[i];
+  }
+  return w;
+}
+
+Tensor im2col_recorded(const Tensor& x, const ops::Window& w) {
+  return record("Im2colBackward", ops::im2col(x, w), {x}, [shape = x.shape(), w](const Tensor& g, const NeedsGrad&) {
+    return std::vector<Tensor>{ops::col2im(g, shape, w)};
+  });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Pair2 stride, Pair2 padding, Pair2 dilation) {
+  FACET_CHECK(weight.defined() && weight.dim() == 4, "conv2d", "a weight [out_channels, in_channels, KH, KW]",
+              weight.describe());
+  FACET_CHECK(x.defined() && x.dim() == 4 && x.size(1) == weight.size(1), "conv2d",
+              "an input [N, " + std::to_string(weight.size(1)) + ", H, W] for weight " + weight.describe(), x.describe());
+  FACET_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "conv2d",
+              "a bias of shape [" + std::to_string(weight.size(0)) + "]", bias.describe());
+  const ops::Window w = window({weight.size(2), weight.size(3)}, stride, padding, dilation);
+  const WindowGeometry geom = ops::window_geometry("conv2d", x.shape(), w);
+  const Tensor cols = im2col_recorded(x, w);                                          // [N, C*KH*KW, OH*OW]
+  Tensor out = matmul(weight.reshape({weight.size(0), -1}), cols);          // [N, O, OH*OW]
+  out = out.reshape({x.size(0), weight.size(0), geom.out_h, geom.out_w});
+  return bias.defined() ? out + bias.reshape({1, weight.size(0), 1, 1}) : out;
+}
+
+Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding, Pair2 dilation) {
+  if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch's default: stride = kernel
+  const auto [out, indices] = ops::max_pool2d(x, window(kernel, stride, padding, dilation));
+  return record("MaxPool2dBackward", out, {x}, [shape = x.shape(), indices = indices](const Tensor& g, const NeedsGrad&) {
+    const int64_t n = shape[0], image = shape[1] * shape[2] * shape[3];
+    const Tensor flat = ops::scatter_add(zeros({n, image}, g.dtype(), g.device()), 1, ops::reshape(indices, {n, -1}),
+                                         ops::reshape(ops::contiguous(g), {n, -1}));
+    return std::vector<Tensor>{ops::reshape(flat, shape)};
+  });
+}
+
+Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding) {
+  if (stride[0] == 0 && stride[1] == 0) stride = kernel;
+  FACET_CHECK(x.defined() && x.dim() == 4, "avg_pool2d", "an input [N, C, H, W]", x.describe());
+  const ops::Window w = window(kernel, stride, padding, {1, 1});
+  const WindowGeometry geom = ops::window_geometry("avg_pool2d", x.shape(), w);
+  // Each channel as its own one-channel image: the mean of its window columns (padding counts as
+  // zeros, PyTorch's count_include_pad=True).
+  const Tensor cols = im2col_recorded(x.reshape({x.size(0) * x.size(1), 1, x.size(2), x.size(3)}), w);
+  return mean(cols, 1).reshape({x.size(0), x.size(1), geom.out_h, geom.out_w});
+}
+
+}  // namespace facet

@@ -1,0 +1,66 @@
+// Front door of the sliding-window ops (im2col, col2im, max pooling): the window geometry is
+// checked and computed here once, with PyTorch's output-size formula.
+#include "core/factory.h"
+#include "core/ops_common.h"
+
+namespace facet::ops {
+
+using namespace detail;
+
+WindowGeometry window_geometry(const char* op, const Shape& input, const Window& w) {
+  FACET_CHECK(input.size() == 4, op, "an input [N, C, H, W]", shape_str(input));
+  FACET_CHECK(w.kernel[0] > 0 && w.kernel[1] > 0 && w.stride[0] > 0 && w.stride[1] > 0 && w.dilation[0] > 0 &&
+                  w.dilation[1] > 0 && w.padding[0] >= 0 && w.padding[1] >= 0,
+              op, "positive kernel, stride and dilation and non-negative padding",
+              "kernel " + shape_str({w.kernel[0], w.kernel[1]}) + ", stride " + shape_str({w.stride[0], w.stride[1]}) +
+                  ", padding " + shape_str({w.padding[0], w.padding[1]}) + ", dilation " +
+                  shape_str({w.dilation[0], w.dilation[1]}));
+  WindowGeometry g{input[1], input[2], input[3], w.kernel[0], w.kernel[1], w.stride[0], w.stride[1],
+                   w.padding[0], w.padding[1], w.dilation[0], w.dilation[1], 0, 0};
+  const int64_t span_h = w.dilation[0] * (w.kernel[0] - 1) + 1, span_w = w.dilation[1] * (w.kernel[1] - 1) + 1;
+  FACET_CHECK(g.height + 2 * g.pad_h >= span_h && g.width + 2 * g.pad_w >= span_w, op,
+              "a padded input at least as large as the (dilated) kernel " + shape_str({span_h, span_w}),
+              "input " + shape_str(input) + " with padding " + shape_str({g.pad_h, g.pad_w}));
+  g.out_h = (g.height + 2 * g.pad_h - span_h) / g.stride_h + 1;
+  g.out_w = (g.width + 2 * g.pad_w - span_w) / g.stride_w + 1;
+  return g;
+}
+
+Tensor im2col(const Tensor& x, const Window& w) {
+  check_defined("im2col", x, "the input");
+  check_floating("im2col", x);
+  const WindowGeometry g = window_geometry("im2col", x.shape(), w);
+  Tensor cols = output("im2col", {x.size(0), g.rows(), g.cols()}, x.dtype(), x.device());
+  const Tensor xc = contiguous(x);
+  FACET_DISPATCH("im2col", x, im2col, xc, g, cols);
+  return cols;
+}
+
+Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w) {
+  check_defined("col2im", cols, "the columns");
+  check_floating("col2im", cols);
+  const WindowGeometry g = window_geometry("col2im", input_shape, w);
+  const Shape want{input_shape[0], g.rows(), g.cols()};
+  FACET_CHECK(cols.shape() == want, "col2im", "columns of shape " + shape_str(want), cols.describe());
+  Tensor x = output("col2im", input_shape, cols.dtype(), cols.device());
+  const Tensor cc = contiguous(cols);
+  FACET_DISPATCH("col2im", cols, col2im, cc, g, x);
+  return x;
+}
+
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w) {
+  check_defined("max_pool2d", x, "the input");
+  check_floating("max_pool2d", x);
+  const WindowGeometry g = window_geometry("max_pool2d", x.shape(), w);
+  FACET_CHECK(2 * w.padding[0] <= w.kernel[0] && 2 * w.padding[1] <= w.kernel[1], "max_pool2d",
+              "padding at most half the kernel (as PyTorch requires)",
+              "padding " + shape_str({w.padding[0], w.padding[1]}) + " for kernel " + shape_str({w.kernel[0], w.kernel[1]}));
+  const Shape shape{x.size(0), g.channels, g.out_h, g.out_w};
+  Tensor out = output("max_pool2d", shape, x.dtype(), x.device());
+  Tensor indices = output("max_pool2d", shape, kInt64, x.device());
+  const Tensor xc = contiguous(x);
+  FACET_DISPATCH("max_pool2d", x, max_pool2d, xc, g, out, indices);
+  return {out, indices};
+}
+
+}  // namespace facet::ops

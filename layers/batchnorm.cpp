@@ -1,0 +1,59 @@
+#include "layers/batchnorm.h"
+
+#include <ostream>
+
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "core/factory.h"
+#include "core/ops.h"
+
+namespace facet::nn {
+
+BatchNormImpl::BatchNormImpl(const BatchNormOptions& opts, int64_t lo, int64_t hi, const char* name)
+    : Module(name), options(opts), dims_lo_(lo), dims_hi_(hi) {
+  const int64_t c = options.num_features_;
+  FACET_CHECK(c > 0, name, "num_features > 0", std::to_string(c));
+  if (options.affine_) {
+    weight = register_parameter("weight", ones({c}));
+    bias = register_parameter("bias", zeros({c}));
+  }
+  running_mean = register_buffer("running_mean", zeros({c}));
+  running_var = register_buffer("running_var", ones({c}));
+  num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, kInt64));
+}
+
+Tensor BatchNormImpl::forward(const Tensor& x) {
+  const int64_t c = options.num_features_;
+  FACET_CHECK(x.defined() && x.dim() >= dims_lo_ && x.dim() <= dims_hi_ && x.size(1) == c, type_name(),
+              std::string("an input [N, ") + std::to_string(c) + (dims_hi_ == 4 ? ", H, W]" : "] or [N, C, L]"),
+              x.describe());
+  Shape per_channel(static_cast<size_t>(x.dim()), 1);  // [1, C, 1, ...]: broadcasts over all but dim 1
+  per_channel[1] = c;
+  Tensor y;
+  if (is_training()) {
+    const Tensor rows = x.transpose(0, 1).reshape({c, -1});  // [C, M]
+    const int64_t m = rows.size(1);
+    FACET_CHECK(m > 1, type_name(), "more than one value per channel when training", x.describe());
+    const Tensor mean_c = mean(rows, 1);
+    const Tensor centered = x - mean_c.reshape(per_channel);
+    const Tensor var_c = mean((rows - mean_c.unsqueeze(1)) * (rows - mean_c.unsqueeze(1)), 1);  // biased
+    y = centered / sqrt(var_c.reshape(per_channel) + options.eps_);
+    NoGradGuard no_grad;
+    const double mom = options.momentum_;
+    running_mean.copy_(running_mean * (1 - mom) + mean_c.detach().to(running_mean.dtype()) * mom);
+    running_var.copy_(running_var * (1 - mom) +
+                      var_c.detach().to(running_var.dtype()) * (mom * static_cast<double>(m) / static_cast<double>(m - 1)));
+    num_batches_tracked.copy_(ops::binary(BinaryOp::Add, num_batches_tracked, 1.0));
+  } else {
+    y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + options.eps_);
+  }
+  if (options.affine_) y = y * weight.reshape(per_channel) + bias.reshape(per_channel);
+  return y;
+}
+
+void BatchNormImpl::pretty_print(std::ostream& os) const {
+  os << type_name() << "(" << options.num_features_ << ", eps=" << options.eps_ << ", momentum=" << options.momentum_
+     << ", affine=" << (options.affine_ ? "true" : "false") << ")";
+}
+
+}  // namespace facet::nn

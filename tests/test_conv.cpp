@@ -1,0 +1,111 @@
+// Convolution and pooling: values against direct float64 loops, gradchecks with stride, padding
+// and dilation, and bad input.
+#include <cmath>
+#include <limits>
+
+#include "tests/helpers.h"
+
+using namespace facet;
+
+namespace {
+
+// out[n, o, oh, ow] = b[o] + sum_{c, ki, kj} w[o, c, ki, kj] * x[n, c, oh*s - p + ki*d, ow*s - p + kj*d]
+std::vector<double> reference_conv(const Tensor& x, const Tensor& w, const Tensor& b, Pair2 s, Pair2 p, Pair2 d,
+                                   int64_t oh_n, int64_t ow_n) {
+  const int64_t n = x.size(0), c_n = x.size(1), h = x.size(2), wd = x.size(3), o_n = w.size(0);
+  const int64_t kh = w.size(2), kw = w.size(3);
+  std::vector<double> out;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < o_n; ++o)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double acc = b.defined() ? b.at<double>({o}) : 0.0;
+          for (int64_t c = 0; c < c_n; ++c)
+            for (int64_t ki = 0; ki < kh; ++ki)
+              for (int64_t kj = 0; kj < kw; ++kj) {
+                const int64_t ih = oh * s[0] - p[0] + ki * d[0], iw = ow * s[1] - p[1] + kj * d[1];
+                if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                acc += w.at<double>({o, c, ki, kj}) * x.at<double>({i, c, ih, iw});
+              }
+          out.push_back(acc);
+        }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d matches a direct loop for stride, padding, dilation and rectangular kernels") {
+  struct Case {
+    Shape x, w;
+    Pair2 s, p, d;
+  };
+  const Case cases[] = {{{2, 3, 7, 7}, {4, 3, 3, 3}, {1, 1}, {0, 0}, {1, 1}},
+                        {{1, 2, 8, 9}, {3, 2, 3, 3}, {2, 2}, {1, 1}, {1, 1}},
+                        {{2, 1, 9, 7}, {2, 1, 3, 2}, {1, 2}, {2, 1}, {2, 1}},
+                        {{1, 3, 5, 5}, {1, 3, 5, 5}, {1, 1}, {2, 2}, {1, 1}}};
+  for (const Case& c : cases)
+    for (DType dtype : {kFloat32, kFloat64}) {
+      INFO(shape_str(c.x) << " " << shape_str(c.w));
+      Generator gen(11);
+      const Tensor x = randn(c.x, dtype, &gen), w = randn(c.w, dtype, &gen), b = randn({c.w[0]}, dtype, &gen);
+      const Tensor y = conv2d(x, w, b, c.s, c.p, c.d);
+      const int64_t oh = (c.x[2] + 2 * c.p[0] - c.d[0] * (c.w[2] - 1) - 1) / c.s[0] + 1;
+      const int64_t ow = (c.x[3] + 2 * c.p[1] - c.d[1] * (c.w[3] - 1) - 1) / c.s[1] + 1;
+      CHECK(y.shape() == Shape{c.x[0], c.w[0], oh, ow});
+      const auto ref = reference_conv(x.to(kFloat64), w.to(kFloat64), b.to(kFloat64), c.s, c.p, c.d, oh, ow);
+      CHECK(tests::rel_error(y, ref) < (dtype == kFloat32 ? 1e-5 : 1e-12));
+    }
+}
+
+TEST_CASE("gradcheck: conv2d with stride, padding and dilation, for input, weight and bias") {
+  const Tensor x = tests::grad_input({2, 2, 6, 5}, 1), w = tests::grad_input({3, 2, 3, 2}, 2), b = tests::grad_input({3}, 3);
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 1}, {1, 2}); },
+                   {x, w, b});
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return conv2d(in[0], in[1]); }, {x, w});
+}
+
+TEST_CASE("im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)>") {
+  Generator gen(4);
+  ops::Window w{{3, 2}, {2, 1}, {1, 1}, {1, 2}};
+  const Tensor x = randn({2, 3, 7, 6}, kFloat64, &gen);
+  const Tensor cols = ops::im2col(x, w);
+  const Tensor c = randn(cols.shape(), kFloat64, &gen);
+  const double lhs = ops::sum(ops::binary(BinaryOp::Mul, cols, c)).item<double>();
+  const double rhs = ops::sum(ops::binary(BinaryOp::Mul, x, ops::col2im(c, x.shape(), w))).item<double>();
+  CHECK(lhs == doctest::Approx(rhs).epsilon(1e-12));
+}
+
+TEST_CASE("max_pool2d: values, indices, padding never wins, gradcheck") {
+  const Tensor x = tensor(std::vector<double>{1, 5, 2, 0, 3, 4, 9, 8, -1, -2, 7, 6, 0, 0, 1, 2}, {1, 1, 4, 4});
+  CHECK(max_pool2d(x, {2, 2}).to_vector<double>() == std::vector<double>{5, 9, 0, 7});
+  const auto [values, indices] = ops::max_pool2d(x, ops::Window{{2, 2}, {2, 2}});
+  CHECK(indices.to_vector<int64_t>() == std::vector<int64_t>{1, 6, 12, 10});
+  // Padding 1, kernel 3, stride 2 on all-negative input: the result is a real (negative) element.
+  const Tensor neg = full({1, 1, 3, 3}, -4.0, kFloat64);
+  for (double v : max_pool2d(neg, {3, 3}, {2, 2}, {1, 1}).to_vector<double>()) CHECK(v == -4.0);
+  const Tensor g = tests::grad_input({2, 2, 5, 6}, 5);  // random: no ties
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return max_pool2d(in[0], {2, 3}, {2, 2}, {1, 1}); }, {g});
+  // NaN wins its window, as in PyTorch.
+  const Tensor with_nan = tensor(std::vector<double>{1, NAN, 3, 4}, {1, 1, 2, 2});
+  CHECK(std::isnan(max_pool2d(with_nan, {2, 2}).item<double>()));
+}
+
+TEST_CASE("avg_pool2d: values (padding counts as zero) and gradcheck") {
+  const Tensor x = tensor(std::vector<double>{1, 2, 3, 4}, {1, 1, 2, 2});
+  CHECK(avg_pool2d(x, {2, 2}).item<double>() == 2.5);
+  CHECK(avg_pool2d(x, {2, 2}, {1, 1}, {1, 1}).to_vector<double>() ==
+        std::vector<double>{0.25, 0.75, 0.5, 1.0, 2.5, 1.5, 0.75, 1.75, 1.0});
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return avg_pool2d(in[0], {3, 2}, {1, 2}); },
+                   {tests::grad_input({2, 2, 5, 4}, 6)});
+}
+
+TEST_CASE("bad convolution and pooling input") {
+  const Tensor x = zeros({1, 3, 8, 8}), w = zeros({4, 3, 3, 3});
+  tests::expect_error([&] { conv2d(zeros({1, 2, 8, 8}), w); }, {"conv2d", "[N, 3, H, W]", "float32[1, 2, 8, 8]"});
+  tests::expect_error([&] { conv2d(zeros({3, 8, 8}), w); }, {"conv2d", "float32[3, 8, 8]"});
+  tests::expect_error([&] { conv2d(x, w, zeros({3})); }, {"conv2d", "bias of shape [4]"});
+  tests::expect_error([&] { conv2d(x, w, Tensor(), {0, 1}); }, {"conv2d", "positive kernel, stride"});
+  tests::expect_error([&] { conv2d(zeros({1, 3, 2, 2}), w); }, {"conv2d", "at least as large as the (dilated) kernel"});
+  tests::expect_error([&] { max_pool2d(x, {2, 2}, {2, 2}, {2, 2}); }, {"max_pool2d", "at most half the kernel"});
+  tests::expect_error([] { nn::Conv2d(nn::Conv2dOptions(0, 4, 3)); }, {"Conv2d", "positive channels"});
+}

@@ -1,0 +1,87 @@
+// PReLU, Dropout and BatchNorm: values, gradchecks (dropout with a fixed mask, batchnorm in
+// training mode), running statistics against hand-derived numbers, eval mode.
+#include <cmath>
+
+#include "tests/helpers.h"
+
+using namespace facet;
+
+TEST_CASE("PReLU: per-channel slopes, values and gradcheck for input and slopes") {
+  nn::PReLU act(2);
+  CHECK(act->weight.to_vector<float>() == std::vector<float>{0.25f, 0.25f});
+  const Tensor x = tensor(std::vector<float>{-4, 2, -8, 6}, {1, 2, 2, 1});
+  CHECK(act(x).to_vector<float>() == std::vector<float>{-1, 2, -2, 6});
+  const Tensor xg = tensor(std::vector<double>{-1.5, 0.7, -0.3, 1.1, -2.0, 0.4}, {1, 2, 3}).set_requires_grad(true);
+  const Tensor slopes = tensor(std::vector<double>{0.1, 0.6}).set_requires_grad(true);
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return nn::prelu(in[0], in[1]); }, {xg, slopes});
+  tests::expect_error([&] { nn::prelu(zeros({1, 3}), zeros({2})); }, {"prelu", "2 channels"});
+}
+
+TEST_CASE("Dropout: the mask keeps about 1 - p, scales by 1/(1 - p), and is the identity in eval") {
+  nn::Dropout drop(0.25);
+  const Tensor x = ones({100000});
+  const std::vector<float> y = drop(x).to_vector<float>();
+  int64_t kept = 0;
+  for (float v : y) {
+    CHECK_UNARY(v == 0.0f || std::fabs(v - 1.0f / 0.75f) < 1e-6f);
+    kept += v != 0.0f;
+  }
+  CHECK(static_cast<double>(kept) / y.size() == doctest::Approx(0.75).epsilon(0.02));
+  drop->eval();
+  CHECK(drop(x).storage() == x.storage());
+  // gradcheck with a fixed mask: the same seed for every evaluation.
+  FACET_CHECK_GRAD(
+      [](const std::vector<Tensor>& in) {
+        Generator gen(42);
+        return nn::dropout(in[0], 0.5, true, &gen);
+      },
+      {tests::grad_input({3, 4}, 9)});
+  tests::expect_error([] { nn::Dropout(1.5); }, {"Dropout", "[0, 1]"});
+}
+
+TEST_CASE("BatchNorm2d in training: normalized output, running statistics by hand") {
+  nn::BatchNorm2d bn(2);
+  // Channel 0 holds 1, 2, 3, 4; channel 1 holds 10 everywhere (N = 2, H = 1, W = 2).
+  const Tensor x = tensor(std::vector<float>{1, 2, 10, 10, 3, 4, 10, 10}, {2, 2, 1, 2});
+  const std::vector<float> y = bn(x).to_vector<float>();
+  // Channel 0: mean 2.5, biased variance 1.25.
+  const double s = std::sqrt(1.25 + 1e-5);
+  const std::vector<double> expected = {-1.5 / s, -0.5 / s, 0, 0, 0.5 / s, 1.5 / s, 0, 0};
+  CHECK(tests::rel_error(std::vector<double>(y.begin(), y.end()), expected) < 1e-6);
+  // running = 0.9 * running + 0.1 * batch, the variance unbiased: 1.25 * 4 / 3.
+  CHECK(bn->running_mean.at<float>({0}) == doctest::Approx(0.25));
+  CHECK(bn->running_mean.at<float>({1}) == doctest::Approx(1.0));
+  CHECK(bn->running_var.at<float>({0}) == doctest::Approx(0.9 + 0.1 * 1.25 * 4 / 3));
+  CHECK(bn->running_var.at<float>({1}) == doctest::Approx(0.9));
+  CHECK(bn->num_batches_tracked.item<int64_t>() == 1);
+  // Eval mode uses the running statistics.
+  bn->eval();
+  const double rv0 = 0.9 + 0.1 * 1.25 * 4 / 3;
+  CHECK(bn(x).at<float>({0, 0, 0, 0}) == doctest::Approx((1 - 0.25) / std::sqrt(rv0 + 1e-5)));
+  CHECK(bn(x).at<float>({0, 1, 0, 0}) == doctest::Approx((10 - 1.0) / std::sqrt(0.9 + 1e-5)));
+}
+
+TEST_CASE("gradcheck: BatchNorm1d and BatchNorm2d in training mode, affine parameters included") {
+  nn::BatchNorm2d bn2(3);
+  bn2->to(kFloat64);
+  FACET_CHECK_GRAD([&](const std::vector<Tensor>& in) { return bn2(in[0]); }, {tests::grad_input({2, 3, 2, 3}, 10)});
+  nn::BatchNorm1d bn1(4);
+  bn1->to(kFloat64);
+  FACET_CHECK_GRAD([&](const std::vector<Tensor>& in) { return bn1(in[0]); }, {tests::grad_input({5, 4}, 11)});
+  // With respect to the affine parameters, through the same formula with them as inputs.
+  FACET_CHECK_GRAD(
+      [&](const std::vector<Tensor>& in) {
+        nn::BatchNorm1d plain(nn::BatchNormOptions(4).affine(false));
+        plain->to(kFloat64);
+        return plain(in[0]) * in[1] + in[2];
+      },
+      {tests::grad_input({5, 4}, 12), tests::grad_input({4}, 13), tests::grad_input({4}, 14)});
+}
+
+TEST_CASE("bad BatchNorm input") {
+  nn::BatchNorm2d bn(3);
+  tests::expect_error([&] { bn(zeros({2, 4, 2, 2})); }, {"BatchNorm2d", "[N, 3, H, W]", "float32[2, 4, 2, 2]"});
+  tests::expect_error([&] { bn(zeros({1, 3, 1, 1})); }, {"BatchNorm2d", "more than one value per channel"});
+  nn::BatchNorm1d bn1(2);
+  tests::expect_error([&] { bn1(zeros({2, 2, 2, 2})); }, {"BatchNorm1d", "[N, C, L]"});
+}
