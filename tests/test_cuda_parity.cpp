@@ -3,6 +3,7 @@
 // unwritten output element fails. Relative error < 1e-5 with TF32 off. Runs only where a GPU is
 // found; elsewhere the "cuda" suite is counted as skipped.
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 #include "tests/helpers.h"
@@ -248,6 +249,62 @@ TEST_SUITE("cuda") {
     // Batch entries at no single stride: one cuBLAS call per entry.
     const Tensor a = randn({2, 1, 7, 5}, kFloat32, &gen), b = randn({1, 3, 5, 4}, kFloat32, &gen);
     check_op([](const std::vector<Tensor>& in) { return ops::matmul(in[0], in[1]); }, {a, b});
+  }
+
+  TEST_CASE("[cuda] convolution and pooling: im2col, col2im, max pooling, conv2d forward and backward") {
+    Generator gen(31);
+    const ops::Window w{{3, 2}, {2, 1}, {1, 1}, {1, 2}};
+    for (int64_t side : {1, 7, 33}) {
+      INFO("side " << side);
+      const Tensor x = randn({2, 3, side + 4, side + 2}, kFloat32, &gen);
+      check_op([&](const std::vector<Tensor>& in) { return ops::im2col(in[0], w); }, {x});
+      const Tensor cols = ops::im2col(x, w);
+      check_op([&](const std::vector<Tensor>& in) { return ops::col2im(in[0], x.shape(), w); }, {cols});
+      check_op([](const std::vector<Tensor>& in) { return ops::max_pool2d(in[0], ops::Window{{2, 2}, {2, 2}}).first; }, {x});
+      check_op([](const std::vector<Tensor>& in) { return ops::max_pool2d(in[0], ops::Window{{3, 3}, {2, 2}, {1, 1}}).second; },
+               {x}, 0.0);
+      check_op([](const std::vector<Tensor>& in) { return avg_pool2d(in[0], {2, 2}); }, {x});
+    }
+    const Tensor x = randn({4, 3, 9, 8}, kFloat32, &gen), wt = randn({5, 3, 3, 3}, kFloat32, &gen);
+    const Tensor b = randn({5}, kFloat32, &gen);
+    std::vector<std::vector<Tensor>> grads;
+    for (Device d : {Device::cpu(), gpu()}) {
+      Tensor xd = x.to(d).set_requires_grad(true), wd = wt.to(d).set_requires_grad(true), bd = b.to(d).set_requires_grad(true);
+      const Tensor y = max_pool2d(relu(conv2d(xd, wd, bd, {1, 1}, {1, 1})), {2, 2});
+      (y * y).sum().backward();
+      grads.push_back({y.detach(), xd.grad(), wd.grad(), bd.grad()});
+    }
+    for (size_t k = 0; k < grads[0].size(); ++k) check_parity(grads[0][k], grads[1][k], 1e-4);
+  }
+
+  TEST_CASE("[cuda] layers move with their module: a CNN step on the GPU matches the CPU") {
+    manual_seed(5);
+    nn::Sequential cpu_net(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::PReLU(4),
+                           nn::MaxPool2d(2), nn::Flatten(), nn::Linear(4 * 4 * 4, 3));
+    const std::string path = (std::filesystem::temp_directory_path() / "facet-cuda-cnn.safetensors").string();
+    nn::save(*cpu_net, path);
+    manual_seed(6);
+    nn::Sequential gpu_net(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::PReLU(4),
+                           nn::MaxPool2d(2), nn::Flatten(), nn::Linear(4 * 4 * 4, 3));
+    gpu_net->to(gpu());
+    nn::load(*gpu_net, path);  // the same weights, loaded onto the GPU
+    Generator gen(8);
+    const Tensor x = randn({6, 1, 8, 8}, kFloat32, &gen);
+    optim::SGD cpu_opt(cpu_net->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    optim::SGD gpu_opt(gpu_net->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    for (int step = 0; step < 2; ++step) {
+      cpu_opt.zero_grad();
+      gpu_opt.zero_grad();
+      cpu_net(x).sum().backward();
+      gpu_net(x.to(gpu())).sum().backward();
+      cpu_opt.step();
+      gpu_opt.step();
+    }
+    const nn::NamedTensors cpu_params = cpu_net->named_parameters(), gpu_params = gpu_net->named_parameters();
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      INFO(cpu_params[i].first);
+      check_parity(cpu_params[i].second, gpu_params[i].second, 1e-4);
+    }
   }
 
   TEST_CASE("[cuda] Philox: the GPU draws the CPU's stream (uniforms bit for bit)") {
