@@ -1,7 +1,11 @@
 #include "layers/module.h"
 
 #include <ostream>
+#include <cxxabi.h>
+
+#include <cstdlib>
 #include <functional>
+#include <typeinfo>
 
 #include "autograd/grad_mode.h"
 #include "core/ops.h"
@@ -28,7 +32,7 @@ void Module::check_new_name(const char* op, const std::string& name) const {
   for (const auto& [n, t] : parameters_) taken = taken || n == name;
   for (const auto& [n, t] : buffers_) taken = taken || n == name;
   for (const auto& [n, c] : children_) taken = taken || n == name;
-  FACET_CHECK(!taken, op, "a name not yet registered in " + type_name_, "\"" + name + "\" a second time");
+  FACET_CHECK(!taken, op, "a name not yet registered in " + type_name(), "\"" + name + "\" a second time");
 }
 
 Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool requires_grad) {
@@ -121,7 +125,17 @@ void Module::zero_grad() {
   for (Tensor& t : parameters()) t.zero_grad();
 }
 
-void Module::pretty_print(std::ostream& os) const { os << type_name_ << "()"; }
+std::string Module::type_name() const {
+  if (!type_name_.empty()) return type_name_;
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : typeid(*this).name();
+  std::free(demangled);
+  const size_t colon = name.rfind("::");  // "(anonymous namespace)::Net" reads as "Net"
+  return colon == std::string::npos ? name : name.substr(colon + 2);
+}
+
+void Module::pretty_print(std::ostream& os) const { os << type_name() << "()"; }
 
 namespace {
 

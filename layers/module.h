@@ -25,7 +25,8 @@ class ModuleHolder;
 
 class Module {
  public:
-  explicit Module(std::string type_name = "Module") : type_name_(std::move(type_name)) {}
+  // An empty name prints the C++ class name (demangled), as PyTorch prints the Python class.
+  explicit Module(std::string type_name = "") : type_name_(std::move(type_name)) {}
   virtual ~Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
@@ -61,7 +62,7 @@ class Module {
   // Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
   void zero_grad();
 
-  const std::string& type_name() const { return type_name_; }
+  std::string type_name() const;
   // One line for this module without its children, e.g. "Linear(in_features=2, out_features=3, bias=true)".
   virtual void pretty_print(std::ostream& os) const;
 
