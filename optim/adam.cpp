@@ -10,12 +10,6 @@ namespace facet::optim {
 
 namespace {
 
-std::vector<std::vector<Tensor>> params_of(const std::vector<Adam::Group>& groups) {
-  std::vector<std::vector<Tensor>> out;
-  for (const auto& g : groups) out.push_back(g.params);
-  return out;
-}
-
 void check(const AdamOptions& o) {
   FACET_CHECK(o.lr_ >= 0 && o.eps_ >= 0 && o.weight_decay_ >= 0, "Adam", "lr, eps and weight_decay >= 0",
               "lr " + std::to_string(o.lr_) + ", eps " + std::to_string(o.eps_) + ", weight_decay " +
@@ -29,17 +23,11 @@ Tensor add(const Tensor& a, const Tensor& b) { return ops::binary(BinaryOp::Add,
 
 }  // namespace
 
-Adam::Adam(std::vector<Group> groups, bool decoupled) : Optimizer(params_of(groups), "Adam"), decoupled_(decoupled) {
-  for (const auto& g : groups) {
-    check(g.options);
-    options_.push_back(g.options);
-  }
-}
+Adam::Adam(std::vector<Group> groups, bool decoupled)
+    : OptimizerWithOptions(std::move(groups), "Adam", check), decoupled_(decoupled) {}
 
 Adam::Adam(std::vector<std::vector<Tensor>> param_lists, const AdamOptions& options, bool decoupled)
-    : Optimizer(param_lists, "Adam"), options_(param_lists.size(), options), decoupled_(decoupled) {
-  check(options);
-}
+    : OptimizerWithOptions(std::move(param_lists), options, "Adam", check), decoupled_(decoupled) {}
 
 void Adam::step() {
   NoGradGuard no_grad;

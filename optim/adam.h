@@ -17,23 +17,15 @@ struct AdamOptions {
 //   Adam:  g = grad + weight_decay * p          AdamW:  p = p * (1 - lr * weight_decay), g = grad
 //   m = beta1 * m + (1 - beta1) * g,   v = beta2 * v + (1 - beta2) * g^2
 //   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-class Adam : public Optimizer {
+class Adam : public OptimizerWithOptions<AdamOptions> {
  public:
-  struct Group {
-    std::vector<Tensor> params;
-    AdamOptions options;
-  };
   Adam(std::vector<Group> groups, bool decoupled = false);
   Adam(std::vector<std::vector<Tensor>> param_lists, const AdamOptions& options, bool decoupled = false);
   Adam(std::vector<Tensor> params, const AdamOptions& options)
       : Adam(std::vector<std::vector<Tensor>>{std::move(params)}, options) {}
-
   void step() override;
-  double lr(size_t group) const override { return options_.at(group).lr_; }
-  void set_lr(size_t group, double lr) override { options_.at(group).lr_ = lr; }
 
  private:
-  std::vector<AdamOptions> options_;
   bool decoupled_;
 };
 

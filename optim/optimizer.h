@@ -43,4 +43,41 @@ class Optimizer {
   const char* name_;
 };
 
+// An optimizer whose groups each carry an options struct with an `lr_` field; `Check` validates
+// one group's options (a facet::Error naming the optimizer).
+template <class Options>
+class OptimizerWithOptions : public Optimizer {
+ public:
+  struct Group {
+    std::vector<Tensor> params;
+    Options options;
+  };
+  double lr(size_t group) const override { return options_.at(group).lr_; }
+  void set_lr(size_t group, double lr) override { options_.at(group).lr_ = lr; }
+  const Options& options(size_t group) const { return options_.at(group); }
+
+ protected:
+  using Check = void (*)(const Options&);
+  OptimizerWithOptions(std::vector<Group> groups, const char* name, Check check)
+      : Optimizer(params_of(groups), name) {
+    for (const Group& g : groups) {
+      check(g.options);
+      options_.push_back(g.options);
+    }
+  }
+  // One group per parameter list, all with the same options (libtorch's `SGD({a, b}, options)`).
+  OptimizerWithOptions(std::vector<std::vector<Tensor>> lists, const Options& options, const char* name, Check check)
+      : Optimizer(lists, name), options_(lists.size(), options) {
+    check(options);
+  }
+  std::vector<Options> options_;
+
+ private:
+  static std::vector<std::vector<Tensor>> params_of(const std::vector<Group>& groups) {
+    std::vector<std::vector<Tensor>> out;
+    for (const Group& g : groups) out.push_back(g.params);
+    return out;
+  }
+};
+
 }  // namespace facet::optim

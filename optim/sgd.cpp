@@ -7,12 +7,6 @@ namespace facet::optim {
 
 namespace {
 
-std::vector<std::vector<Tensor>> params_of(const std::vector<SGD::Group>& groups) {
-  std::vector<std::vector<Tensor>> out;
-  for (const auto& g : groups) out.push_back(g.params);
-  return out;
-}
-
 void check(const SGDOptions& o) {
   FACET_CHECK(o.lr_ >= 0 && o.momentum_ >= 0 && o.weight_decay_ >= 0, "SGD",
               "lr, momentum and weight_decay >= 0",
@@ -25,17 +19,10 @@ void check(const SGDOptions& o) {
 
 }  // namespace
 
-SGD::SGD(std::vector<Group> groups) : Optimizer(params_of(groups), "SGD") {
-  for (const auto& g : groups) {
-    check(g.options);
-    options_.push_back(g.options);
-  }
-}
+SGD::SGD(std::vector<Group> groups) : OptimizerWithOptions(std::move(groups), "SGD", check) {}
 
 SGD::SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options)
-    : Optimizer(param_lists, "SGD"), options_(param_lists.size(), options) {
-  check(options);
-}
+    : OptimizerWithOptions(std::move(param_lists), options, "SGD", check) {}
 
 void SGD::step() {
   NoGradGuard no_grad;

@@ -20,24 +20,12 @@ struct SGDOptions {
 //   b = g on the first step, else momentum * b + (1 - dampening) * g      (when momentum != 0)
 //   g = g + momentum * b (nesterov) or b
 //   p = p - lr * g
-class SGD : public Optimizer {
+class SGD : public OptimizerWithOptions<SGDOptions> {
  public:
-  struct Group {
-    std::vector<Tensor> params;
-    SGDOptions options;
-  };
   SGD(std::vector<Group> groups);
-  // One group per parameter list, all with `options`.
   SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options);
   SGD(std::vector<Tensor> params, const SGDOptions& options) : SGD(std::vector<std::vector<Tensor>>{std::move(params)}, options) {}
-
   void step() override;
-  double lr(size_t group) const override { return options_.at(group).lr_; }
-  void set_lr(size_t group, double lr) override { options_.at(group).lr_ = lr; }
-  const SGDOptions& options(size_t group) const { return options_.at(group); }
-
- private:
-  std::vector<SGDOptions> options_;
 };
 
 }  // namespace facet::optim
