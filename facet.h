@@ -11,6 +11,7 @@
 #include "core/tensor.h"
 #include "cuda/runtime.h"
 #include "layers/activation.h"
+#include "layers/basic_block.h"
 #include "layers/batchnorm.h"
 #include "layers/checkpoint.h"
 #include "layers/conv2d.h"

@@ -85,3 +85,16 @@ TEST_CASE("bad BatchNorm input") {
   nn::BatchNorm1d bn1(2);
   tests::expect_error([&] { bn1(zeros({2, 2, 2, 2})); }, {"BatchNorm1d", "[N, C, L]"});
 }
+
+TEST_CASE("BasicBlock: torchvision's names, shapes with and without a downsample, gradcheck") {
+  nn::BasicBlock same(4, 4), down(4, 8, 2);
+  CHECK(same->named_parameters().size() == 6);  // conv1, bn1 (2), conv2, bn2 (2)
+  std::vector<std::string> names;
+  for (const auto& [name, t] : down->named_parameters()) names.push_back(name);
+  CHECK(names.back() == "downsample.1.bias");
+  CHECK(names[names.size() - 3] == "downsample.0.weight");
+  CHECK(same(zeros({2, 4, 6, 6})).shape() == Shape{2, 4, 6, 6});
+  CHECK(down(randn({2, 4, 6, 6})).shape() == Shape{2, 8, 3, 3});
+  down->to(kFloat64);
+  FACET_CHECK_GRAD([&](const std::vector<Tensor>& in) { return down(in[0]); }, {tests::grad_input({2, 4, 4, 4}, 15)});
+}

@@ -1,0 +1,23 @@
+#include "layers/basic_block.h"
+
+#include "autograd/functions.h"
+
+namespace facet::nn {
+
+BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) : Module("BasicBlock") {
+  conv1 = register_module("conv1", Conv2d(Conv2dOptions(in_channels, out_channels, 3).stride(stride).padding(1).bias(false)));
+  bn1 = register_module("bn1", BatchNorm2d(out_channels));
+  conv2 = register_module("conv2", Conv2d(Conv2dOptions(out_channels, out_channels, 3).padding(1).bias(false)));
+  bn2 = register_module("bn2", BatchNorm2d(out_channels));
+  if (stride != 1 || in_channels != out_channels)
+    downsample = register_module(
+        "downsample",
+        Sequential(Conv2d(Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)), BatchNorm2d(out_channels)));
+}
+
+Tensor BasicBlockImpl::forward(const Tensor& x) {
+  const Tensor out = bn2(conv2(relu(bn1(conv1(x)))));
+  return relu(out + (downsample.is_empty() ? x : downsample(x)));
+}
+
+}  // namespace facet::nn
