@@ -36,6 +36,9 @@ DOCTEST := $(shell printf '\043include <doctest/doctest.h>\n' | $(CXX) -x c++ -f
 OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_get_num_threads() > 0 ? 0 : 1;}\n' \
               | $(CXX) -x c++ - -lopenblas -o /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
 
+# The Python that imports torch (Debian's python3-torch lives under /usr/bin/python3), for bench.
+PYTHON_TORCH := $(or $(shell for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && echo $$p && break; done),python3)
+
 # ---- flags ----
 # Each configuration builds in a folder of its own, so switching never mixes stale objects.
 ifeq ($(SANITIZE),1)
@@ -108,7 +111,9 @@ test:
 bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory -j$(JOBS) info $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@for b in $(filter-out %/conv_layers,$(BENCH_BINS)); do echo "== $$b"; $$b || exit 1; done
+	@echo "== conv2d and batchnorm beside PyTorch (bench/torch_ref.py)"
+	@$(PYTHON_TORCH) bench/torch_ref.py $(BUILD)/bench/conv_layers
 
 demo:
 	@echo "make demo: the bundled Fashion-MNIST demo arrives with the examples; nothing to train yet."

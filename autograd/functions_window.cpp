@@ -1,6 +1,6 @@
 // Differentiable convolution and pooling, built on the sliding-window ops. A convolution is
 // im2col (whose backward is col2im) followed by a matmul with the weight as [O, C * KH * KW], so
-// its gradients come from those two ops' backwards; max pooling sends each output's gradient to
+// its gradients come from those two ops' backwards (one GEMM per pass for the whole batch); max pooling sends each output's gradient to
 // the input element that won its window.
 #include "autograd/functions.h"
 #include "autograd/node.h"
@@ -39,9 +39,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Pair2 s
               "a bias of shape [" + std::to_string(weight.size(0)) + "]", bias.describe());
   const ops::Window w = window({weight.size(2), weight.size(3)}, stride, padding, dilation);
   const WindowGeometry geom = ops::window_geometry("conv2d", x.shape(), w);
-  const Tensor cols = im2col_recorded(x, w);                                          // [N, C*KH*KW, OH*OW]
-  Tensor out = matmul(weight.reshape({weight.size(0), -1}), cols);          // [N, O, OH*OW]
-  out = out.reshape({x.size(0), weight.size(0), geom.out_h, geom.out_w});
+  const int64_t n = x.size(0), o = weight.size(0);
+  const Tensor cols = im2col_recorded(x, w);                                     // [C*KH*KW, N, OH*OW]
+  // One GEMM for the whole batch: [O, C*KH*KW] @ [C*KH*KW, N*OH*OW] -> [O, N, OH, OW] -> NCHW view.
+  Tensor out = matmul(weight.reshape({o, -1}), cols.reshape({cols.size(0), -1}));
+  out = out.reshape({o, n, geom.out_h, geom.out_w}).transpose(0, 1);
   return bias.defined() ? out + bias.reshape({1, weight.size(0), 1, 1}) : out;
 }
 
@@ -64,7 +66,7 @@ Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding) {
   // Each channel as its own one-channel image: the mean of its window columns (padding counts as
   // zeros, PyTorch's count_include_pad=True).
   const Tensor cols = im2col_recorded(x.reshape({x.size(0) * x.size(1), 1, x.size(2), x.size(3)}), w);
-  return mean(cols, 1).reshape({x.size(0), x.size(1), geom.out_h, geom.out_w});
+  return mean(cols, 0).reshape({x.size(0), x.size(1), geom.out_h, geom.out_w});
 }
 
 }  // namespace facet

@@ -43,7 +43,7 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   K(scatter_add, (const Tensor& index, const Tensor& src, int64_t outer, int64_t n, int64_t inner,     \
                   const Tensor& out))                                                                 \
   K(one_hot, (const Tensor& labels, int64_t num_classes, const Tensor& out))                          \
-  /* x contiguous [N, C, H, W]; cols contiguous [N, C * KH * KW, OH * OW] (core/conv_math.h) */      \
+  /* x contiguous [N, C, H, W]; cols contiguous [C * KH * KW, N, OH * OW] (core/conv_math.h) */      \
   K(im2col, (const Tensor& x, const WindowGeometry& g, const Tensor& cols))                             \
   K(col2im, (const Tensor& cols, const WindowGeometry& g, const Tensor& x))                             \
   /* x contiguous [N, C, H, W]; out and indices (int64, offsets in each image) [N, C, OH, OW] */     \

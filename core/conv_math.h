@@ -1,9 +1,10 @@
 #pragma once
 // Per-element index math of convolution and pooling windows, shared by both backends.
 //
-// im2col turns each image [C, H, W] into columns [C * KH * KW, OH * OW]: row r = (c, ki, kj),
-// column q = (oh, ow) holds x[c, oh * SH - PH + ki * DH, ow * SW - PW + kj * DW], or 0 where that
-// falls in the padding. A convolution is then weight [O, C * KH * KW] @ columns.
+// im2col turns a batch [N, C, H, W] into columns [C * KH * KW, N, OH * OW]: row r = (c, ki, kj),
+// image n, column q = (oh, ow) holds x[n, c, oh * SH - PH + ki * DH, ow * SW - PW + kj * DW], or 0
+// where that falls in the padding. A convolution of the whole batch is then one GEMM,
+// weight [O, C * KH * KW] @ columns [C * KH * KW, N * OH * OW].
 #include <stdint.h>
 
 #include "core/hd.h"
@@ -34,10 +35,12 @@ FACET_HD inline int64_t im2col_source(const WindowGeometry& g, int64_t row, int6
 }
 
 // col2im, gathered: the sum of every column element that im2col copied from image offset `pixel`
-// (c, ih, iw). Walking the window positions that reach this pixel (instead of scattering from the
-// columns) keeps the sum's order fixed, so both backends are deterministic without atomics.
+// (c, ih, iw). `cols` points at the image's first column of row 0; rows are `row_stride` apart
+// (N * OH * OW in the batched layout). Walking the window positions that reach this pixel
+// (instead of scattering from the columns) keeps the sum's order fixed, so both backends are
+// deterministic without atomics.
 template <class T>
-FACET_HD inline T col2im_gather(const WindowGeometry& g, const T* cols, int64_t pixel) {
+FACET_HD inline T col2im_gather(const WindowGeometry& g, const T* cols, int64_t row_stride, int64_t pixel) {
   const int64_t iw = pixel % g.width, ih = (pixel / g.width) % g.height, c = pixel / (g.width * g.height);
   T sum = T(0);
   for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
@@ -47,7 +50,7 @@ FACET_HD inline T col2im_gather(const WindowGeometry& g, const T* cols, int64_t 
       const int64_t w = iw + g.pad_w - kj * g.dilation_w;
       if (w < 0 || w % g.stride_w != 0 || w / g.stride_w >= g.out_w) continue;
       const int64_t row = (c * g.kernel_h + ki) * g.kernel_w + kj, col = (h / g.stride_h) * g.out_w + w / g.stride_w;
-      sum += cols[row * g.cols() + col];
+      sum += cols[row * row_stride + col];
     }
   }
   return sum;

@@ -86,7 +86,8 @@ struct Window {
 };
 // Checked geometry of `w` over an input [N, C, H, W]; out_h / out_w as PyTorch computes them.
 WindowGeometry window_geometry(const char* op, const Shape& input, const Window& w);
-// [N, C, H, W] -> [N, C * KH * KW, OH * OW] (zeros where the window covers padding).
+// [N, C, H, W] -> [C * KH * KW, N, OH * OW] (zeros where the window covers padding): the layout
+// in which a whole batch's convolution is one GEMM.
 Tensor im2col(const Tensor& x, const Window& w);
 // The adjoint of im2col: sums the columns back into an image of input_shape.
 Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w);

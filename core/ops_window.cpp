@@ -30,7 +30,7 @@ Tensor im2col(const Tensor& x, const Window& w) {
   check_defined("im2col", x, "the input");
   check_floating("im2col", x);
   const WindowGeometry g = window_geometry("im2col", x.shape(), w);
-  Tensor cols = output("im2col", {x.size(0), g.rows(), g.cols()}, x.dtype(), x.device());
+  Tensor cols = output("im2col", {g.rows(), x.size(0), g.cols()}, x.dtype(), x.device());
   const Tensor xc = contiguous(x);
   FACET_DISPATCH("im2col", x, im2col, xc, g, cols);
   return cols;
@@ -40,7 +40,7 @@ Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w) {
   check_defined("col2im", cols, "the columns");
   check_floating("col2im", cols);
   const WindowGeometry g = window_geometry("col2im", input_shape, w);
-  const Shape want{input_shape[0], g.rows(), g.cols()};
+  const Shape want{g.rows(), input_shape[0], g.cols()};
   FACET_CHECK(cols.shape() == want, "col2im", "columns of shape " + shape_str(want), cols.describe());
   Tensor x = output("col2im", input_shape, cols.dtype(), cols.device());
   const Tensor cc = contiguous(cols);

@@ -13,14 +13,26 @@ void im2col(const Tensor& x, const WindowGeometry& g, const Tensor& cols) {
     using T = decltype(tag);
     const T* px = x.data<T>();
     T* pc = cols.data<T>();
+    // im2col_source in row form: the window offset (c, ki, kj) is fixed per row and ih per output
+    // line, so the inner loop over ow is a strided copy without divisions.
 #pragma omp parallel for collapse(2) schedule(static) if (n * rows * ncols >= kParallelGrain)
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t r = 0; r < rows; ++r) {
-        const T* image = px + b * g.image_size();
-        T* out = pc + (b * rows + r) * ncols;
-        for (int64_t q = 0; q < ncols; ++q) {
-          const int64_t at = im2col_source(g, r, q);
-          out[q] = at < 0 ? T(0) : image[at];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < n; ++b) {
+        const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+        const T* plane = px + b * g.image_size() + c * g.height * g.width;
+        T* out = pc + (r * n + b) * ncols;
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+          T* line = out + oh * g.out_w;
+          if (ih < 0 || ih >= g.height) {
+            for (int64_t ow = 0; ow < g.out_w; ++ow) line[ow] = T(0);
+            continue;
+          }
+          const T* src = plane + ih * g.width;
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+            line[ow] = iw < 0 || iw >= g.width ? T(0) : src[iw];
+          }
         }
       }
   });
@@ -34,7 +46,7 @@ void col2im(const Tensor& cols, const WindowGeometry& g, const Tensor& x) {
     T* px = x.data<T>();
 #pragma omp parallel for collapse(2) schedule(static) if (n * pixels >= kParallelGrain)
     for (int64_t b = 0; b < n; ++b)
-      for (int64_t p = 0; p < pixels; ++p) px[b * pixels + p] = col2im_gather(g, pc + b * g.rows() * g.cols(), p);
+      for (int64_t p = 0; p < pixels; ++p) px[b * pixels + p] = col2im_gather(g, pc + b * g.cols(), n * g.cols(), p);
   });
 }
 

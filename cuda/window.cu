@@ -15,19 +15,19 @@ namespace facet::cuda {
 namespace {
 
 template <class T>
-__global__ void im2col_kernel(const T* x, WindowGeometry g, int64_t total, T* cols) {
-  FACET_GRID_STRIDE_LOOP(e, total) {  // e = (b * rows + r) * cols + q
-    const int64_t q = e % g.cols(), r = (e / g.cols()) % g.rows(), b = e / (g.cols() * g.rows());
+__global__ void im2col_kernel(const T* x, WindowGeometry g, int64_t batch, int64_t total, T* cols) {
+  FACET_GRID_STRIDE_LOOP(e, total) {  // e = (r * batch + b) * cols + q
+    const int64_t q = e % g.cols(), b = (e / g.cols()) % batch, r = e / (g.cols() * batch);
     const int64_t at = im2col_source(g, r, q);
     cols[e] = at < 0 ? T(0) : x[b * g.image_size() + at];
   }
 }
 
 template <class T>
-__global__ void col2im_kernel(const T* cols, WindowGeometry g, int64_t total, T* x) {
+__global__ void col2im_kernel(const T* cols, WindowGeometry g, int64_t batch, int64_t total, T* x) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = b * image_size + pixel
     const int64_t p = e % g.image_size(), b = e / g.image_size();
-    x[e] = col2im_gather(g, cols + b * g.rows() * g.cols(), p);
+    x[e] = col2im_gather(g, cols + b * g.cols(), batch * g.cols(), p);
   }
 }
 
@@ -50,7 +50,7 @@ void im2col(const Tensor& x, const WindowGeometry& g, const Tensor& cols) {
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "im2col", [&](auto tag) {
     using T = decltype(tag);
-    im2col_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(x.raw_data()), g, total,
+    im2col_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(x.raw_data()), g, x.size(0), total,
                                                                       static_cast<T*>(cols.raw_data()));
     FACET_CUDA_CHECK_LAUNCH();
   });
@@ -63,7 +63,7 @@ void col2im(const Tensor& cols, const WindowGeometry& g, const Tensor& x) {
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "col2im", [&](auto tag) {
     using T = decltype(tag);
-    col2im_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(cols.raw_data()), g, total,
+    col2im_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(cols.raw_data()), g, x.size(0), total,
                                                                       static_cast<T*>(x.raw_data()));
     FACET_CUDA_CHECK_LAUNCH();
   });
