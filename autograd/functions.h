@@ -91,6 +91,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride = {0, 0}, Pair2 padding = {0, 0}, Pair2 dilation = {1, 1});
 Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride = {0, 0}, Pair2 padding = {0, 0});
 
+// Training-mode batch normalization over dim 1 of x [N, C, ...] with the batch's own statistics
+// (weight and bias may be undefined); the batch mean and biased variance come back through the
+// pointers when given (for the running statistics).
+Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        Tensor* batch_mean = nullptr, Tensor* batch_var = nullptr);
+
 // ---- shape (views where the layout allows) ----
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);

@@ -48,6 +48,14 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   K(col2im, (const Tensor& cols, const WindowGeometry& g, const Tensor& x))                             \
   /* x contiguous [N, C, H, W]; out and indices (int64, offsets in each image) [N, C, OH, OW] */     \
   K(max_pool2d, (const Tensor& x, const WindowGeometry& g, const Tensor& out, const Tensor& indices))   \
+  /* batchnorm over x contiguous [N, C, inner] (core/batchnorm_math.h); per-channel tensors [C]; */   \
+  /* weight and bias may be undefined (1 and 0) */                                                    \
+  K(batch_norm_stats, (const Tensor& x, const Tensor& mean, const Tensor& var))                          \
+  K(batch_norm_apply, (const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,      \
+                       const Tensor& bias, double eps, const Tensor& out))                               \
+  K(batch_norm_backward, (const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,    \
+                          const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight, \
+                          const Tensor& grad_bias))                                                      \
   /* out contiguous; element i is philox's (seed, offset, i) draw */                                  \
   K(uniform, (const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset))               \
   K(normal, (const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset))

@@ -3,6 +3,7 @@
 // with a message naming the op and what it got, then dispatch to cpu:: or cuda::. Backends trust
 // their inputs. autograd/ builds the differentiable API on top of these; optimizers and kernel
 // tests call them directly.
+#include <array>
 #include <cstdint>
 #include <utility>
 
@@ -93,6 +94,16 @@ Tensor im2col(const Tensor& x, const Window& w);
 Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w);
 // Max over each window (padding never wins) and the winner's offset inside its image [C, H, W].
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w);
+
+// ---- training-mode batch normalization over dim 1 of x [N, C, ...] (core/batchnorm_math.h) ----
+// Per-channel mean and biased variance.
+std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x);
+// (x - mean) / sqrt(var + eps) * weight + bias; weight and bias may be undefined.
+Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                        const Tensor& bias, double eps);
+// Gradients for x, weight and bias (each computed only where `needs` says), given the batch stats.
+std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                          const Tensor& weight, double eps, std::array<bool, 3> needs);
 
 // ---- random fills ----
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen);

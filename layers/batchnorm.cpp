@@ -29,24 +29,20 @@ Tensor BatchNormImpl::forward(const Tensor& x) {
               x.describe());
   Shape per_channel(static_cast<size_t>(x.dim()), 1);  // [1, C, 1, ...]: broadcasts over all but dim 1
   per_channel[1] = c;
-  Tensor y;
   if (is_training()) {
-    const Tensor rows = x.transpose(0, 1).reshape({c, -1});  // [C, M]
-    const int64_t m = rows.size(1);
+    const int64_t m = x.numel() / c;
     FACET_CHECK(m > 1, type_name(), "more than one value per channel when training", x.describe());
-    const Tensor mean_c = mean(rows, 1);
-    const Tensor centered = x - mean_c.reshape(per_channel);
-    const Tensor var_c = mean((rows - mean_c.unsqueeze(1)) * (rows - mean_c.unsqueeze(1)), 1);  // biased
-    y = centered / sqrt(var_c.reshape(per_channel) + options.eps_);
+    Tensor mean_c, var_c;
+    const Tensor y = batch_norm_train(x, weight, bias, options.eps_, &mean_c, &var_c);
     NoGradGuard no_grad;
     const double mom = options.momentum_;
-    running_mean.copy_(running_mean * (1 - mom) + mean_c.detach().to(running_mean.dtype()) * mom);
+    running_mean.copy_(running_mean * (1 - mom) + mean_c.to(running_mean.dtype()) * mom);
     running_var.copy_(running_var * (1 - mom) +
-                      var_c.detach().to(running_var.dtype()) * (mom * static_cast<double>(m) / static_cast<double>(m - 1)));
+                      var_c.to(running_var.dtype()) * (mom * static_cast<double>(m) / static_cast<double>(m - 1)));
     num_batches_tracked.copy_(ops::binary(BinaryOp::Add, num_batches_tracked, 1.0));
-  } else {
-    y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + options.eps_);
+    return y;
   }
+  Tensor y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + options.eps_);
   if (options.affine_) y = y * weight.reshape(per_channel) + bias.reshape(per_channel);
   return y;
 }

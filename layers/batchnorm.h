@@ -19,7 +19,8 @@ struct BatchNormOptions {
 // (BatchNorm2d), as PyTorch defines it. Training: normalize with the batch's mean and biased
 // variance, and update running_mean / running_var with momentum, the variance unbiased
 // (times M / (M - 1), M values per channel). Evaluation: normalize with the running statistics.
-// This version composes differentiable ops; fused kernels are for the performance work.
+// Training runs fused kernels (statistics, normalize-scale-shift, a two-pass backward) on both
+// backends; evaluation composes ordinary ops.
 class BatchNormImpl : public Module {
  public:
   BatchNormImpl(const BatchNormOptions& options, int64_t input_dims_lo, int64_t input_dims_hi, const char* name);

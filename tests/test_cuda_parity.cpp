@@ -277,6 +277,22 @@ TEST_SUITE("cuda") {
     for (size_t k = 0; k < grads[0].size(); ++k) check_parity(grads[0][k], grads[1][k], 1e-4);
   }
 
+  TEST_CASE("[cuda] fused batchnorm: statistics, forward and backward") {
+    for (const Shape& shape : {Shape{7, 3}, Shape{4, 5, 33}, Shape{2, 3, 7, 9}}) {
+      Generator gen(41);
+      const Tensor x = randn(shape, kFloat32, &gen) * 3.0 + 1.0, w = randn({shape[1]}, kFloat32, &gen);
+      const Tensor b = randn({shape[1]}, kFloat32, &gen), g = randn(shape, kFloat32, &gen);
+      check_op([](const std::vector<Tensor>& in) { return ops::batch_norm_stats(in[0]).first; }, {x});
+      check_op([](const std::vector<Tensor>& in) { return ops::batch_norm_stats(in[0]).second; }, {x});
+      for (int k = 0; k < 3; ++k)
+        check_op([k](const std::vector<Tensor>& in) {
+          const auto [mean, var] = ops::batch_norm_stats(in[0]);
+          return ops::batch_norm_backward(in[1], in[0], mean, var, in[2], 1e-5, {true, true, true})[k];
+        }, {x, g, w}, 1e-4);
+      check_op([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); }, {x, w, b});
+    }
+  }
+
   TEST_CASE("[cuda] layers move with their module: a CNN step on the GPU matches the CPU") {
     manual_seed(5);
     nn::Sequential cpu_net(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::PReLU(4),

@@ -98,3 +98,18 @@ TEST_CASE("BasicBlock: torchvision's names, shapes with and without a downsample
   down->to(kFloat64);
   FACET_CHECK_GRAD([&](const std::vector<Tensor>& in) { return down(in[0]); }, {tests::grad_input({2, 4, 4, 4}, 15)});
 }
+
+TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, and the statistics it returns") {
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); },
+                   {tests::grad_input({3, 2, 2, 2}, 16), tests::grad_input({2}, 17), tests::grad_input({2}, 18)});
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], Tensor(), Tensor(), 1e-3); },
+                   {tests::grad_input({4, 3}, 19)});
+  const Tensor x = tensor(std::vector<double>{1, 10, 3, 20, 5, 60}, {3, 2});
+  Tensor mean, var;
+  batch_norm_train(x, Tensor(), Tensor(), 1e-5, &mean, &var);
+  CHECK(mean.to_vector<double>() == std::vector<double>{3, 30});
+  CHECK(var.at<double>({0}) == doctest::Approx(8.0 / 3));
+  CHECK(var.at<double>({1}) == doctest::Approx(1400.0 / 3));
+  tests::expect_error([] { ops::batch_norm_apply(zeros({2, 3}), zeros({2}), ones({3}), Tensor(), Tensor(), 1e-5); },
+                      {"batch_norm", "a mean of shape [3]", "float32[2]"});
+}

@@ -1,0 +1,65 @@
+// Front door of the training-mode batchnorm kernels: x [N, C, ...]; per-channel tensors [C].
+#include "core/factory.h"
+#include "core/ops_common.h"
+
+namespace facet::ops {
+
+using namespace detail;
+
+namespace {
+
+void check_channels(const char* what, const Tensor& x, const Tensor& t) {
+  if (!t.defined()) return;
+  FACET_CHECK(t.dim() == 1 && t.size(0) == x.size(1), "batch_norm",
+              std::string(what) + " of shape [" + std::to_string(x.size(1)) + "]", t.describe());
+  check_same_device("batch_norm", x, t);
+  check_same_dtype("batch_norm", x, t);
+}
+
+void check_input(const Tensor& x) {
+  check_defined("batch_norm", x, "the input");
+  check_floating("batch_norm", x);
+  FACET_CHECK(x.dim() >= 2, "batch_norm", "an input [N, C, ...]", x.describe());
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x) {
+  check_input(x);
+  Tensor mean = output("batch_norm", {x.size(1)}, x.dtype(), x.device());
+  Tensor var = output("batch_norm", {x.size(1)}, x.dtype(), x.device());
+  const Tensor xc = contiguous(x);
+  FACET_DISPATCH("batch_norm", x, batch_norm_stats, xc, mean, var);
+  return {mean, var};
+}
+
+Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
+                        double eps) {
+  check_input(x);
+  check_channels("a mean", x, mean);
+  check_channels("a variance", x, var);
+  check_channels("a weight", x, weight);
+  check_channels("a bias", x, bias);
+  Tensor out = output("batch_norm", x.shape(), x.dtype(), x.device());
+  const Tensor xc = contiguous(x);
+  FACET_DISPATCH("batch_norm", x, batch_norm_apply, xc, mean, var, weight, bias, eps, out);
+  return out;
+}
+
+std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                          const Tensor& weight, double eps, std::array<bool, 3> needs) {
+  check_input(x);
+  FACET_CHECK(grad.defined() && grad.shape() == x.shape(), "batch_norm", "a gradient of the input's shape", grad.describe());
+  check_same_device("batch_norm", x, grad);
+  check_channels("a mean", x, mean);
+  check_channels("a variance", x, var);
+  check_channels("a weight", x, weight);
+  const Tensor gx = needs[0] ? output("batch_norm", x.shape(), x.dtype(), x.device()) : Tensor();
+  const Tensor gw = needs[1] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
+  const Tensor gb = needs[2] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
+  const Tensor xc = contiguous(x), gc = contiguous(grad);
+  FACET_DISPATCH("batch_norm", x, batch_norm_backward, gc, xc, mean, var, weight, eps, gx, gw, gb);
+  return {gx, gw, gb};
+}
+
+}  // namespace facet::ops

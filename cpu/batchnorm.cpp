@@ -1,0 +1,102 @@
+// Training-mode batch normalization on the CPU: statistics in two passes per channel (mean, then
+// the squared deviations, in double), the normalize-scale-shift pass, and the backward in two
+// passes (the channel sums, then the input gradient). Channels run in parallel.
+#include <cstdint>
+
+#include "core/batchnorm_math.h"
+#include "core/dispatch.h"
+#include "cpu/cpu.h"
+
+namespace facet::cpu {
+
+namespace {
+
+struct Layout {
+  int64_t n, c, inner;
+};
+Layout layout(const Tensor& x) {
+  int64_t inner = 1;
+  for (int64_t d = 2; d < x.dim(); ++d) inner *= x.size(d);
+  return {x.size(0), x.size(1), inner};
+}
+
+// Calls fn(offset) for every element of channel ch.
+template <class Fn>
+void for_channel(const Layout& l, int64_t ch, Fn&& fn) {
+  for (int64_t b = 0; b < l.n; ++b) {
+    const int64_t base = (b * l.c + ch) * l.inner;
+    for (int64_t i = 0; i < l.inner; ++i) fn(base + i);
+  }
+}
+
+template <class T>
+T value_or(const Tensor& t, int64_t ch, T fallback) {
+  return t.defined() ? t.data<T>()[ch] : fallback;
+}
+
+}  // namespace
+
+void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) {
+  const Layout l = layout(x);
+  const double m = static_cast<double>(l.n * l.inner);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+#pragma omp parallel for schedule(static) if (l.c > 1 && l.n * l.c * l.inner >= (1 << 15))
+    for (int64_t ch = 0; ch < l.c; ++ch) {
+      double sum = 0;
+      for_channel(l, ch, [&](int64_t at) { sum += px[at]; });
+      const double mu = sum / m;
+      double sq = 0;
+      for_channel(l, ch, [&](int64_t at) { sq += (px[at] - mu) * (px[at] - mu); });
+      mean.data<T>()[ch] = static_cast<T>(mu);
+      var.data<T>()[ch] = static_cast<T>(sq / m);
+    }
+  });
+}
+
+void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
+                      double eps, const Tensor& out) {
+  const Layout l = layout(x);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+#pragma omp parallel for schedule(static) if (l.c > 1 && l.n * l.c * l.inner >= (1 << 15))
+    for (int64_t ch = 0; ch < l.c; ++ch) {
+      const T mu = mean.data<T>()[ch], invstd = bn_invstd<T>(var.data<T>()[ch], eps);
+      const T w = value_or<T>(weight, ch, T(1)), b = value_or<T>(bias, ch, T(0));
+      for_channel(l, ch, [&](int64_t at) { po[at] = bn_forward(px[at], mu, invstd, w, b); });
+    }
+  });
+}
+
+void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
+                         const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& grad_bias) {
+  const Layout l = layout(x);
+  const double m = static_cast<double>(l.n * l.inner);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    const T* pg = grad.data<T>();
+#pragma omp parallel for schedule(static) if (l.c > 1 && l.n * l.c * l.inner >= (1 << 15))
+    for (int64_t ch = 0; ch < l.c; ++ch) {
+      const T mu = mean.data<T>()[ch], invstd = bn_invstd<T>(var.data<T>()[ch], eps);
+      double sum_g = 0, sum_gxhat = 0;
+      for_channel(l, ch, [&](int64_t at) {
+        sum_g += pg[at];
+        sum_gxhat += static_cast<double>(pg[at]) * (px[at] - mu) * invstd;
+      });
+      if (grad_weight.defined()) grad_weight.data<T>()[ch] = static_cast<T>(sum_gxhat);
+      if (grad_bias.defined()) grad_bias.data<T>()[ch] = static_cast<T>(sum_g);
+      if (grad_x.defined()) {
+        const T w = value_or<T>(weight, ch, T(1));
+        T* pgx = grad_x.data<T>();
+        for_channel(l, ch, [&](int64_t at) { pgx[at] = bn_grad_input(pg[at], px[at], mu, invstd, w, sum_g, sum_gxhat, m); });
+      }
+    }
+  });
+}
+
+}  // namespace facet::cpu

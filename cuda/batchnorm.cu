@@ -1,0 +1,152 @@
+// Training-mode batch normalization on the GPU. Statistics: one block per channel, two reads of
+// the channel (mean, then squared deviations; block reductions in double). Normalize-scale-shift:
+// one elementwise pass. Backward in two passes: one block per channel for sum(g) and
+// sum(g * xhat), then one elementwise pass for the input gradient (core/batchnorm_math.h).
+// Floor: stats read x twice, apply reads x and writes y, backward reads g and x twice.
+#include <cstdint>
+
+#include "core/batchnorm_math.h"
+#include "core/dispatch.h"
+#include "cuda/block_reduce.cuh"
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/cuda.h"
+#include "cuda/device_buffer.cuh"
+#include "cuda/offsets.cuh"
+
+namespace facet::cuda {
+
+namespace {
+
+struct Layout {
+  int64_t n, c, inner;
+  __host__ __device__ int64_t count() const { return n * inner; }  // values per channel
+  // Offset of value j (of count()) of channel ch.
+  __device__ int64_t at(int64_t ch, int64_t j) const { return ((j / inner) * c + ch) * inner + j % inner; }
+};
+
+Layout layout(const Tensor& x) {
+  int64_t inner = 1;
+  for (int64_t d = 2; d < x.dim(); ++d) inner *= x.size(d);
+  return {x.size(0), x.size(1), inner};
+}
+
+template <class T>
+__device__ T value_or(const T* p, int64_t ch, T fallback) { return p ? p[ch] : fallback; }
+
+template <class T>
+__global__ void stats_kernel(const T* x, Layout l, T* mean, T* var) {
+  const int64_t ch = blockIdx.x;
+  double sum = 0;
+  for (int64_t j = threadIdx.x; j < l.count(); j += blockDim.x) sum += x[l.at(ch, j)];
+  const double mu = block_all_reduce(sum, SumOp{}, 0.0) / static_cast<double>(l.count());
+  double sq = 0;
+  for (int64_t j = threadIdx.x; j < l.count(); j += blockDim.x) {
+    const double d = x[l.at(ch, j)] - mu;
+    sq += d * d;
+  }
+  sq = block_reduce(sq, SumOp{}, 0.0);
+  if (threadIdx.x == 0) {
+    mean[ch] = static_cast<T>(mu);
+    var[ch] = static_cast<T>(sq / static_cast<double>(l.count()));
+  }
+}
+
+template <class T>
+__global__ void apply_kernel(const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b, double eps,
+                             int64_t total, T* out) {
+  FACET_GRID_STRIDE_LOOP(e, total) {
+    const int64_t ch = (e / l.inner) % l.c;
+    out[e] = bn_forward(x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), value_or(b, ch, T(0)));
+  }
+}
+
+template <class T>
+__global__ void grad_sums_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, double eps,
+                                 double* sums, T* grad_w, T* grad_b) {
+  const int64_t ch = blockIdx.x;
+  const T mu = mean[ch], invstd = bn_invstd<T>(var[ch], eps);
+  double sum_g = 0, sum_gxhat = 0;
+  for (int64_t j = threadIdx.x; j < l.count(); j += blockDim.x) {
+    const int64_t at = l.at(ch, j);
+    sum_g += g[at];
+    sum_gxhat += static_cast<double>(g[at]) * (x[at] - mu) * invstd;
+  }
+  sum_g = block_all_reduce(sum_g, SumOp{}, 0.0);
+  sum_gxhat = block_reduce(sum_gxhat, SumOp{}, 0.0);
+  if (threadIdx.x == 0) {
+    sums[2 * ch] = sum_g;
+    sums[2 * ch + 1] = sum_gxhat;
+    if (grad_w) grad_w[ch] = static_cast<T>(sum_gxhat);
+    if (grad_b) grad_b[ch] = static_cast<T>(sum_g);
+  }
+}
+
+template <class T>
+__global__ void grad_input_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, const T* w, double eps,
+                                  const double* sums, int64_t total, T* grad_x) {
+  FACET_GRID_STRIDE_LOOP(e, total) {
+    const int64_t ch = (e / l.inner) % l.c;
+    grad_x[e] = bn_grad_input(g[e], x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), sums[2 * ch],
+                              sums[2 * ch + 1], static_cast<double>(l.count()));
+  }
+}
+
+template <class T>
+const T* ptr_or_null(const Tensor& t) { return t.defined() ? static_cast<const T*>(t.raw_data()) : nullptr; }
+template <class T>
+T* mut_or_null(const Tensor& t) { return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr; }
+
+}  // namespace
+
+void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) {
+  const Layout l = layout(x);
+  if (l.c == 0) return;
+  const int device = x.device().index;
+  DeviceGuard guard(device);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    stats_kernel<T><<<static_cast<unsigned>(l.c), kBlock, 0, stream(device)>>>(ptr_or_null<T>(x), l, mut_or_null<T>(mean),
+                                                                                mut_or_null<T>(var));
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
+                      double eps, const Tensor& out) {
+  const int64_t total = x.numel();
+  if (total == 0) return;
+  const int device = x.device().index;
+  DeviceGuard guard(device);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    apply_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr_or_null<T>(x), layout(x), ptr_or_null<T>(mean),
+                                                                     ptr_or_null<T>(var), ptr_or_null<T>(weight),
+                                                                     ptr_or_null<T>(bias), eps, total, mut_or_null<T>(out));
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
+                         const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& grad_bias) {
+  const Layout l = layout(x);
+  if (l.c == 0) return;
+  const int device = x.device().index;
+  DeviceGuard guard(device);
+  DeviceBuffer sums(static_cast<size_t>(2 * l.c) * sizeof(double), device);
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    grad_sums_kernel<T><<<static_cast<unsigned>(l.c), kBlock, 0, stream(device)>>>(
+        ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), eps, sums.as<double>(),
+        mut_or_null<T>(grad_weight), mut_or_null<T>(grad_bias));
+    FACET_CUDA_CHECK_LAUNCH();
+    if (!grad_x.defined() || x.numel() == 0) return;
+    grad_input_kernel<T><<<grid_for(x.numel()), kBlock, 0, stream(device)>>>(
+        ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), ptr_or_null<T>(weight),
+        eps, sums.as<double>(), x.numel(), mut_or_null<T>(grad_x));
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace facet::cuda
