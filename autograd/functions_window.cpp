@@ -2,6 +2,8 @@
 // im2col (whose backward is col2im) followed by a matmul with the weight as [O, C * KH * KW], so
 // its gradients come from those two ops' backwards (one GEMM per pass for the whole batch); max pooling sends each output's gradient to
 // the input element that won its window.
+#include <algorithm>
+
 #include "autograd/functions.h"
 #include "autograd/node.h"
 #include "core/factory.h"
@@ -44,16 +46,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Pair2 s
   // One GEMM for the whole batch: [O, C*KH*KW] @ [C*KH*KW, N*OH*OW] -> [O, N, OH, OW] -> NCHW view.
   Tensor out = matmul(weight.reshape({o, -1}), cols.reshape({cols.size(0), -1}));
   out = out.reshape({o, n, geom.out_h, geom.out_w}).transpose(0, 1);
-  return bias.defined() ? out + bias.reshape({1, weight.size(0), 1, 1}) : out;
+  // NCHW and contiguous, as PyTorch returns it (the bias add writes a fresh tensor anyway).
+  return bias.defined() ? out + bias.reshape({1, weight.size(0), 1, 1}) : out.contiguous();
 }
 
 Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding, Pair2 dilation) {
   if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch's default: stride = kernel
   const auto [out, indices] = ops::max_pool2d(x, window(kernel, stride, padding, dilation));
   return record("MaxPool2dBackward", out, {x}, [shape = x.shape(), indices = indices](const Tensor& g, const NeedsGrad&) {
-    const int64_t n = shape[0], image = shape[1] * shape[2] * shape[3];
-    const Tensor flat = ops::scatter_add(zeros({n, image}, g.dtype(), g.device()), 1, ops::reshape(indices, {n, -1}),
-                                         ops::reshape(ops::contiguous(g), {n, -1}));
+    const int64_t n = shape[0], image = shape[1] * shape[2] * shape[3], outputs = indices.numel() / std::max<int64_t>(n, 1);
+    const Tensor flat = ops::scatter_add(zeros({n, image}, g.dtype(), g.device()), 1, ops::reshape(indices, {n, outputs}),
+                                         ops::reshape(ops::contiguous(g), {n, outputs}));
     return std::vector<Tensor>{ops::reshape(flat, shape)};
   });
 }
@@ -63,6 +66,9 @@ Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding) {
   FACET_CHECK(x.defined() && x.dim() == 4, "avg_pool2d", "an input [N, C, H, W]", x.describe());
   const ops::Window w = window(kernel, stride, padding, {1, 1});
   const WindowGeometry geom = ops::window_geometry("avg_pool2d", x.shape(), w);
+  FACET_CHECK(2 * padding[0] <= kernel[0] && 2 * padding[1] <= kernel[1], "avg_pool2d",
+              "padding at most half the kernel (as PyTorch requires)",
+              "padding " + shape_str({padding[0], padding[1]}) + " for kernel " + shape_str({kernel[0], kernel[1]}));
   // Each channel as its own one-channel image: the mean of its window columns (padding counts as
   // zeros, PyTorch's count_include_pad=True).
   const Tensor cols = im2col_recorded(x.reshape({x.size(0) * x.size(1), 1, x.size(2), x.size(3)}), w);

@@ -8,13 +8,17 @@ using namespace detail;
 
 namespace {
 
-void check_channels(const char* what, const Tensor& x, const Tensor& t) {
+// A per-channel tensor [C] on x's device and dtype; `required` ones must be defined.
+void check_channels(const char* what, const Tensor& x, const Tensor& t, bool required = false) {
+  FACET_CHECK(t.defined() || !required, "batch_norm", std::string("a defined tensor for ") + what, "an undefined tensor");
   if (!t.defined()) return;
   FACET_CHECK(t.dim() == 1 && t.size(0) == x.size(1), "batch_norm",
               std::string(what) + " of shape [" + std::to_string(x.size(1)) + "]", t.describe());
   check_same_device("batch_norm", x, t);
   check_same_dtype("batch_norm", x, t);
 }
+
+Tensor dense(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
 
 void check_input(const Tensor& x) {
   check_defined("batch_norm", x, "the input");
@@ -36,13 +40,14 @@ std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x) {
 Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
                         double eps) {
   check_input(x);
-  check_channels("a mean", x, mean);
-  check_channels("a variance", x, var);
+  check_channels("a mean", x, mean, true);
+  check_channels("a variance", x, var, true);
   check_channels("a weight", x, weight);
   check_channels("a bias", x, bias);
   Tensor out = output("batch_norm", x.shape(), x.dtype(), x.device());
   const Tensor xc = contiguous(x);
-  FACET_DISPATCH("batch_norm", x, batch_norm_apply, xc, mean, var, weight, bias, eps, out);
+  // The kernels index per-channel tensors as dense [C] arrays.
+  FACET_DISPATCH("batch_norm", x, batch_norm_apply, xc, dense(mean), dense(var), dense(weight), dense(bias), eps, out);
   return out;
 }
 
@@ -51,14 +56,14 @@ std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, c
   check_input(x);
   FACET_CHECK(grad.defined() && grad.shape() == x.shape(), "batch_norm", "a gradient of the input's shape", grad.describe());
   check_same_device("batch_norm", x, grad);
-  check_channels("a mean", x, mean);
-  check_channels("a variance", x, var);
+  check_channels("a mean", x, mean, true);
+  check_channels("a variance", x, var, true);
   check_channels("a weight", x, weight);
   const Tensor gx = needs[0] ? output("batch_norm", x.shape(), x.dtype(), x.device()) : Tensor();
   const Tensor gw = needs[1] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
   const Tensor gb = needs[2] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
   const Tensor xc = contiguous(x), gc = contiguous(grad);
-  FACET_DISPATCH("batch_norm", x, batch_norm_backward, gc, xc, mean, var, weight, eps, gx, gw, gb);
+  FACET_DISPATCH("batch_norm", x, batch_norm_backward, gc, xc, dense(mean), dense(var), dense(weight), eps, gx, gw, gb);
   return {gx, gw, gb};
 }
 

@@ -55,6 +55,19 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w) {
   FACET_CHECK(2 * w.padding[0] <= w.kernel[0] && 2 * w.padding[1] <= w.kernel[1], "max_pool2d",
               "padding at most half the kernel (as PyTorch requires)",
               "padding " + shape_str({w.padding[0], w.padding[1]}) + " for kernel " + shape_str({w.kernel[0], w.kernel[1]}));
+  // With dilation, a window can fall wholly in the padding even so: it would have no maximum.
+  const auto covered = [](int64_t out, int64_t size, int64_t k, int64_t s, int64_t p, int64_t d) {
+    for (int64_t o = 0; o < out; ++o) {
+      bool any = false;
+      for (int64_t i = 0; i < k && !any; ++i) any = o * s - p + i * d >= 0 && o * s - p + i * d < size;
+      if (!any) return false;
+    }
+    return true;
+  };
+  FACET_CHECK(covered(g.out_h, g.height, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h) &&
+                  covered(g.out_w, g.width, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w),
+              "max_pool2d", "every window to cover at least one input element",
+              "a window wholly in the padding for input " + x.describe());
   const Shape shape{x.size(0), g.channels, g.out_h, g.out_w};
   Tensor out = output("max_pool2d", shape, x.dtype(), x.device());
   Tensor indices = output("max_pool2d", shape, kInt64, x.device());

@@ -1,5 +1,6 @@
 #include "layers/checkpoint.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
@@ -65,8 +66,9 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
   std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    FACET_CHECK(!name.empty() && names.insert(name).second, "save", "distinct, non-empty tensor names",
-                "\"" + name + "\" " + (name.empty() ? "(empty)" : "twice"));
+    FACET_CHECK(!name.empty() && name != "__metadata__" && names.insert(name).second, "save",
+                "distinct, non-empty tensor names other than __metadata__",
+                "\"" + name + "\" " + (name.empty() || name == "__metadata__" ? "(reserved)" : "twice"));
     FACET_CHECK(t.defined(), "save", "a defined tensor for \"" + name + "\"", "an undefined tensor");
     host.push_back(ops::contiguous(ops::to_device(t.detach(), Device::cpu())));
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype());
@@ -87,6 +89,10 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
     io_error("save", "a writable folder for", path);
   }
   tmp.path = name_buf.data();
+  // mkstemp creates the file 0600; a checkpoint gets the mode an ordinary file would (0666 & ~umask).
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
   FILE* f = fdopen(fd, "wb");
   if (!f) {
     ::close(fd);
@@ -154,7 +160,11 @@ NamedTensors load_tensors(const std::string& path) {
                   "non-negative integer data_offsets for " + where, o.text.empty() ? "another value" : o.text);
     e.begin = static_cast<uint64_t>(off->items[0].integer);
     e.end = static_cast<uint64_t>(off->items[1].integer);
-    const uint64_t want = static_cast<uint64_t>(numel_of(e.shape)) * dtype_size(e.dtype);
+    // The byte count of the shape, refusing any product that overflows (a header may lie).
+    uint64_t want = dtype_size(e.dtype);
+    for (int64_t s : e.shape)
+      FACET_CHECK(!__builtin_mul_overflow(want, static_cast<uint64_t>(s), &want), "load",
+                  "a shape whose byte count fits in 64 bits for " + where, shape_str(e.shape));
     FACET_CHECK(e.begin <= e.end && e.end - e.begin == want, "load",
                 std::to_string(want) + " bytes for " + shape_and_dtype(e.shape, e.dtype) + " at " + where,
                 "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]");

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <typeinfo>
 
 #include "autograd/grad_mode.h"
@@ -48,7 +49,8 @@ Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool r
 Tensor Module::register_buffer(const std::string& name, Tensor tensor) {
   check_new_name("register_buffer", name);
   FACET_CHECK(tensor.defined(), "register_buffer", "a defined tensor for \"" + name + "\"", "an undefined tensor");
-  buffers_.emplace_back(name, tensor.detach());
+  // The caller's handle stays the buffer (so it follows to()); only a graph result is detached.
+  buffers_.emplace_back(name, tensor.is_leaf() && !tensor.requires_grad() ? tensor : tensor.detach());
   return buffers_.back().second;
 }
 
@@ -58,6 +60,18 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   children_.emplace_back(name, std::move(module));
 }
 
+namespace {
+// A tensor reachable under two names (a shared submodule, tied weights) is listed once, under the
+// first name, as PyTorch does; optimizers then see each parameter once.
+NamedTensors unique(const NamedTensors& all) {
+  NamedTensors out;
+  std::set<const TensorImpl*> seen;
+  for (const auto& entry : all)
+    if (seen.insert(entry.second.impl_ptr().get()).second) out.push_back(entry);
+  return out;
+}
+}  // namespace
+
 NamedTensors Module::named_parameters(bool recurse) const {
   NamedTensors out;
   std::function<void(const Module&, const std::string&, NamedTensors&)> walk =
@@ -65,7 +79,7 @@ NamedTensors Module::named_parameters(bool recurse) const {
         collect(m, prefix, recurse, m.parameters_, walk, acc);
       };
   walk(*this, "", out);
-  return out;
+  return unique(out);
 }
 
 NamedTensors Module::named_buffers(bool recurse) const {
@@ -75,7 +89,7 @@ NamedTensors Module::named_buffers(bool recurse) const {
         collect(m, prefix, recurse, m.buffers_, walk, acc);
       };
   walk(*this, "", out);
-  return out;
+  return unique(out);
 }
 
 std::vector<Tensor> Module::parameters(bool recurse) const {

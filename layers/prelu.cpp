@@ -17,7 +17,8 @@ Tensor prelu(const Tensor& x, const Tensor& weight) {
     view[1] = weight.size(0);
     slope = weight.reshape(view);
   }
-  return relu(x) - slope * relu(-x);
+  // where(x > 0, x, a * x): at x = 0 the input's gradient is a * g, as in PyTorch.
+  return where(gt(x, zeros({}, x.dtype(), x.device())), x, slope * x);
 }
 
 PReLUImpl::PReLUImpl(int64_t num_parameters, double init) : Module("PReLU") {

@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 #include "optim/optimizer.h"
@@ -25,11 +26,17 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
       : Adam(std::vector<std::vector<Tensor>>{std::move(params)}, options) {}
   void step() override;
 
+ protected:
+  std::vector<std::string> state_names() const override { return {"step", "exp_avg", "exp_avg_sq"}; }
+
  private:
   bool decoupled_;
 };
 
-// AdamW: Adam with decoupled weight decay (default weight_decay 1e-2, as PyTorch's AdamW).
+// PyTorch's AdamW defaults: AdamOptions with weight_decay 1e-2 (plain AdamOptions means 0).
+inline AdamOptions AdamWOptions(double lr = 1e-3) { return AdamOptions(lr).weight_decay(1e-2); }
+
+// AdamW: Adam with decoupled weight decay; pass AdamWOptions(lr) for PyTorch's defaults.
 class AdamW : public Adam {
  public:
   AdamW(std::vector<Group> groups) : Adam(std::move(groups), true) {}

@@ -30,6 +30,7 @@ std::vector<double> LRScheduler::get_last_lr() const {
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
   FACET_CHECK(step_size > 0, "StepLR", "step_size > 0", std::to_string(step_size));
+  apply();
 }
 
 double StepLR::lr_at(double base_lr, int64_t t) const { return base_lr * std::pow(gamma_, static_cast<double>(t / step_size_)); }
@@ -38,6 +39,7 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, 
     : LRScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
   FACET_CHECK(std::is_sorted(milestones_.begin(), milestones_.end()), "MultiStepLR", "milestones in increasing order",
               "an unsorted list");
+  apply();  // a milestone at 0 takes effect at once, as in PyTorch
 }
 
 double MultiStepLR::lr_at(double base_lr, int64_t t) const {
@@ -66,6 +68,7 @@ double CosineWarmupLR::lr_at(double base_lr, int64_t t) const {
 PolynomialLR::PolynomialLR(Optimizer& optimizer, int64_t total_iters, double power)
     : LRScheduler(optimizer), total_iters_(total_iters), power_(power) {
   FACET_CHECK(total_iters > 0, "PolynomialLR", "total_iters > 0", std::to_string(total_iters));
+  apply();
 }
 
 double PolynomialLR::lr_at(double base_lr, int64_t t) const {

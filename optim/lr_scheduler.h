@@ -1,7 +1,8 @@
 #pragma once
 // Learning-rate schedules over epochs (or iterations: whatever step() counts). Each keeps the
-// groups' initial learning rates and sets lr = base_lr * factor(t) after every step(), t counting
-// from 0 at construction, as PyTorch's schedulers do.
+// groups' initial learning rates and sets lr = lr_at(base_lr, t) at construction (t = 0) and after
+// every step(), as PyTorch's schedulers do. (Each derived constructor applies t = 0 itself: a base
+// constructor cannot call the derived lr_at.)
 #include <cstdint>
 #include <vector>
 

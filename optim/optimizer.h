@@ -25,7 +25,9 @@ class Optimizer {
 
   // State (momentum buffers, Adam moments and steps) as "group.index.name" tensors.
   void save(const std::string& path) const;
-  // Checks that every state tensor fits its parameter; facet::Error naming the first that does not.
+  // Checks every state tensor: a name this optimizer keeps, a parameter that exists, its shape,
+  // the full set of names for each parameter that has any, a step count that is a whole number
+  // >= 0. The first problem is a facet::Error naming it, and the state is left as it was.
   void load(const std::string& path);
 
  protected:
@@ -35,6 +37,9 @@ class Optimizer {
   // shaped like the parameter when undefined). A state named "step" is a host-side counter.
   Tensor& state(size_t group, size_t i, const std::string& name, const Tensor& initial = Tensor());
   bool has_state(size_t group, size_t i, const std::string& name) const;
+  // The state names a parameter carries once it has taken a step ("momentum_buffer"; "step",
+  // "exp_avg", "exp_avg_sq").
+  virtual std::vector<std::string> state_names() const = 0;
 
  private:
   static std::string key(size_t group, size_t i, const std::string& name);

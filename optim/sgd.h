@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 #include "optim/optimizer.h"
@@ -26,6 +27,9 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
   SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options);
   SGD(std::vector<Tensor> params, const SGDOptions& options) : SGD(std::vector<std::vector<Tensor>>{std::move(params)}, options) {}
   void step() override;
+
+ protected:
+  std::vector<std::string> state_names() const override { return {"momentum_buffer"}; }
 };
 
 }  // namespace facet::optim

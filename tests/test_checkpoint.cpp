@@ -1,4 +1,5 @@
 // safetensors checkpoints: the file layout, a round trip, and every way a file can be wrong.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -156,6 +157,10 @@ TEST_CASE("truncated and corrupt files are facet::Errors naming the file and the
   write_bytes(bad, safetensors("{\"x\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]}}", std::string(8, '\0')));
   tests::expect_error([&] { nn::load_tensors(bad); }, {"load", "F32, F64 or I64", "BF16"});
   tests::expect_error([&] { nn::load_tensors(dir.file("missing.safetensors")); }, {"load", "readable file"});
+  // Sizes whose byte count overflows 64 bits must not slip through as a tiny tensor.
+  write_bytes(bad, safetensors("{\"x\":{\"dtype\":\"F32\",\"shape\":[6,768614336404564651],\"data_offsets\":[0,8]}}",
+                               std::string(8, '\0')));
+  tests::expect_error([&] { nn::load_tensors(bad); }, {"load", "fits in 64 bits"});
 }
 
 TEST_CASE("a failed save leaves the previous file untouched and no temporary file behind") {
@@ -167,8 +172,16 @@ TEST_CASE("a failed save leaves the previous file untouched and no temporary fil
   tests::expect_error([&] { nn::save_tensors({{"w", ones({2})}, {"w", ones({2})}}, path); }, {"save", "\"w\" twice"});
   tests::expect_error([&] { nn::save_tensors({{"w", Tensor()}}, path); }, {"save", "undefined"});
   tests::expect_error([&] { nn::save(*net, dir.file("no/such/folder/x.safetensors")); }, {"save", "writable folder"});
+  // A failure after the temporary file exists (the rename lands on a folder) removes it too.
+  fs::create_directory(dir.file("a-folder"));
+  tests::expect_error([&] { nn::save(*net, dir.file("a-folder")); }, {"save", "rename"});
+  tests::expect_error([&] { nn::save_tensors({{"__metadata__", ones({1})}}, path); }, {"save", "__metadata__"});
   CHECK(read_bytes(path) == before);
+  const mode_t mask = umask(0);
+  umask(mask);
+  const bool group_may_read = (mask & S_IRGRP) == 0;
+  CHECK(((fs::status(path).permissions() & fs::perms::group_read) != fs::perms::none) == group_may_read);  // not 0600
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir.path)) files += entry.is_regular_file();
-  CHECK(files == 1);
+  CHECK(files == 1);  // the checkpoint alone: no temporary file left
 }

@@ -2,6 +2,7 @@
 // and dilation, and bad input.
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "tests/helpers.h"
 
@@ -107,5 +108,23 @@ TEST_CASE("bad convolution and pooling input") {
   tests::expect_error([&] { conv2d(x, w, Tensor(), {0, 1}); }, {"conv2d", "positive kernel, stride"});
   tests::expect_error([&] { conv2d(zeros({1, 3, 2, 2}), w); }, {"conv2d", "at least as large as the (dilated) kernel"});
   tests::expect_error([&] { max_pool2d(x, {2, 2}, {2, 2}, {2, 2}); }, {"max_pool2d", "at most half the kernel"});
+  tests::expect_error([] { max_pool2d(zeros({1, 1, 2, 2}), {2, 2}, {2, 2}, {1, 1}, {3, 3}); },
+                      {"max_pool2d", "every window to cover at least one input element"});
+  tests::expect_error([&] { avg_pool2d(x, {2, 2}, {1, 1}, {2, 2}); }, {"avg_pool2d", "at most half the kernel"});
   tests::expect_error([] { nn::Conv2d(nn::Conv2dOptions(0, 4, 3)); }, {"Conv2d", "positive channels"});
+}
+
+TEST_CASE("empty batches pass through convolution and pooling, forward and backward; outputs are contiguous") {
+  Tensor x = zeros({0, 2, 6, 6}, kFloat64).set_requires_grad(true);
+  const Tensor w = tests::grad_input({3, 2, 3, 3}, 20);
+  const Tensor y = max_pool2d(conv2d(x, w), {2, 2});
+  CHECK(y.shape() == Shape{0, 3, 2, 2});
+  y.sum().backward();
+  CHECK(x.grad().shape() == x.shape());
+  nn::GlobalAvgPool2d gap;
+  CHECK(gap(zeros({0, 4, 3, 3})).shape() == Shape{0, 4});
+  CHECK(conv2d(ones({2, 2, 5, 5}), ones({3, 2, 3, 3})).is_contiguous());  // no bias: still NCHW-contiguous
+  std::ostringstream os;
+  os << *nn::MaxPool2d(nn::Size2(2, 3));
+  CHECK(os.str() == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0)");
 }

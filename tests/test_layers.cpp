@@ -15,6 +15,10 @@ TEST_CASE("PReLU: per-channel slopes, values and gradcheck for input and slopes"
   const Tensor slopes = tensor(std::vector<double>{0.1, 0.6}).set_requires_grad(true);
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return nn::prelu(in[0], in[1]); }, {xg, slopes});
   tests::expect_error([&] { nn::prelu(zeros({1, 3}), zeros({2})); }, {"prelu", "2 channels"});
+  // At x = 0 the input's gradient is the slope times the incoming gradient, as PyTorch defines it.
+  Tensor zero = zeros({1, 1}, kFloat64).set_requires_grad(true);
+  nn::prelu(zero, tensor(std::vector<double>{0.3})).sum().backward();
+  CHECK(zero.grad().item<double>() == doctest::Approx(0.3));
 }
 
 TEST_CASE("Dropout: the mask keeps about 1 - p, scales by 1/(1 - p), and is the identity in eval") {
@@ -112,4 +116,12 @@ TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, a
   CHECK(var.at<double>({1}) == doctest::Approx(1400.0 / 3));
   tests::expect_error([] { ops::batch_norm_apply(zeros({2, 3}), zeros({2}), ones({3}), Tensor(), Tensor(), 1e-5); },
                       {"batch_norm", "a mean of shape [3]", "float32[2]"});
+  tests::expect_error([] { ops::batch_norm_apply(zeros({2, 3}), Tensor(), ones({3}), Tensor(), Tensor(), 1e-5); },
+                      {"batch_norm", "a defined tensor for a mean"});
+  // Per-channel tensors as views (expanded, strided) read what they show.
+  const Tensor xs = tensor(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor wide = tensor(std::vector<double>{2, 0, 2, 0, 2, 0});
+  const Tensor by_view = batch_norm_train(xs, wide.slice(0, 0, 6, 2), ones({1}, kFloat64).expand({3}), 1e-5);
+  const Tensor by_copy = batch_norm_train(xs, full({3}, 2.0, kFloat64), ones({3}, kFloat64), 1e-5);
+  CHECK(by_view.to_vector<double>() == by_copy.to_vector<double>());
 }

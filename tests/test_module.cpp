@@ -79,8 +79,9 @@ TEST_CASE("to(dtype) converts parameters in place: handles held elsewhere see it
   for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == static_cast<double>(before[i]));
   CHECK(net->named_buffers()[0].second.dtype() == kInt64);
   CHECK(net(ones({1, 4}, kFloat64)).dtype() == kFloat64);
-  net->to(Device::cpu());  // the same device: nothing moves
-  CHECK(held.dtype() == kFloat64);
+  const void* data = held.raw_data();
+  net->to(Device::cpu());  // the same device: nothing moves, not even a copy
+  CHECK(held.raw_data() == data);
 }
 
 TEST_CASE("a module prints as a tree, as PyTorch prints it") {
@@ -161,4 +162,19 @@ TEST_CASE("bad module use is a facet::Error") {
   tests::expect_error([&] { fc(ones({4, 5})); }, {"linear", "weight.size(1) = 3", "float32[4, 5]"});
   nn::Sequential seq{nn::ReLU()};
   tests::expect_error([&] { (*seq)[1]; }, {"Sequential", "below 1"});
+}
+
+TEST_CASE("a shared submodule's parameters are listed once (tied weights), as in PyTorch") {
+  struct TiedImpl : nn::Module {
+    TiedImpl() : nn::Module("Tied") {
+      nn::Linear shared(3, 3);
+      register_module("encoder", shared);
+      register_module("decoder", shared);
+    }
+  };
+  TiedImpl tied;
+  CHECK(tied.parameters().size() == 2);
+  CHECK(tied.named_parameters()[0].first == "encoder.weight");
+  optim::SGD opt(tied.parameters(), optim::SGDOptions(0.1));  // no "a second time"
+  CHECK(opt.params(0).size() == 2);
 }

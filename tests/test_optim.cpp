@@ -176,6 +176,7 @@ TEST_CASE("schedulers: each one's learning-rate sequence") {
   };
   near(run([](optim::Optimizer& o) { return optim::StepLR(o, 2, 0.5); }, 5), {1, 1, 0.5, 0.5, 0.25, 0.25});
   near(run([](optim::Optimizer& o) { return optim::MultiStepLR(o, {1, 3}, 0.1); }, 4), {1, 0.1, 0.1, 0.01, 0.01});
+  near(run([](optim::Optimizer& o) { return optim::MultiStepLR(o, {0, 2}, 0.5); }, 2), {0.5, 0.5, 0.25});
   near(run([](optim::Optimizer& o) { return optim::PolynomialLR(o, 4, 2.0); }, 5), {1, 0.5625, 0.25, 0.0625, 0, 0});
   // Warm-up over 2 epochs from 0, then cosine from 1 to 0.1 over epochs 2..6.
   const double pi = std::acos(-1.0);
@@ -189,12 +190,41 @@ TEST_CASE("bad optimizer input") {
   tests::expect_error([&] { optim::SGD({p}, optim::SGDOptions(-1)); }, {"SGD", "lr"});
   tests::expect_error([&] { optim::SGD({p}, optim::SGDOptions(0.1).nesterov(true)); }, {"SGD", "nesterov"});
   tests::expect_error([&] { optim::Adam({p}, optim::AdamOptions().betas(1.0, 0.9)); }, {"Adam", "betas"});
-  tests::expect_error([&] { optim::SGD({zeros({2})}, optim::SGDOptions(0.1)); }, {"SGD", "require grad"});
-  tests::expect_error([&] { optim::SGD({p * 2.0}, optim::SGDOptions(0.1)); }, {"SGD", "leaf"});
+  tests::expect_error([&] { optim::SGD({p * 2.0}, optim::SGDOptions(0.1)); }, {"SGD", "leaf", "MulBackward"});
+  tests::expect_error([&] { optim::SGD({zeros({2}, kInt64)}, optim::SGDOptions(0.1)); }, {"SGD", "int64"});
   tests::expect_error([&] { optim::SGD({p, p}, optim::SGDOptions(0.1)); }, {"SGD", "a second time"});
   tests::expect_error([&] { optim::SGD(std::vector<Tensor>{}, optim::SGDOptions(0.1)); }, {"SGD", "empty"});
   tests::expect_error([&] {
     optim::SGD opt({p}, optim::SGDOptions(0.1));
     optim::StepLR(opt, 0);
   }, {"StepLR", "step_size"});
+}
+
+TEST_CASE("frozen parameters are accepted and stay put; AdamWOptions carries PyTorch's weight decay") {
+  Tensor frozen = ones({2});  // requires_grad false: never gets a gradient
+  Tensor live = ones({2}).set_requires_grad(true);
+  optim::SGD opt({frozen, live}, optim::SGDOptions(0.5));
+  (live * 2.0).sum().backward();
+  opt.step();
+  CHECK(frozen.to_vector<float>() == std::vector<float>{1, 1});
+  CHECK(live.to_vector<float>() == std::vector<float>{0, 0});
+  CHECK(optim::AdamWOptions(0.01).weight_decay_ == 1e-2);
+  CHECK(optim::AdamOptions(0.01).weight_decay_ == 0.0);
+}
+
+TEST_CASE("optimizer state of another optimizer, or incomplete, is refused") {
+  const auto path = (std::filesystem::temp_directory_path() / ("facet-optim2-" + std::to_string(getpid()))).string();
+  Quadratic q(1.0, 2.0);
+  optim::SGD sgd({q.p}, optim::SGDOptions(0.1).momentum(0.9));
+  q.backward();
+  sgd.step();
+  sgd.save(path);
+  optim::Adam adam({q.p}, optim::AdamOptions());
+  tests::expect_error([&] { adam.load(path); }, {"load", "Adam state (step, exp_avg, exp_avg_sq)", "momentum_buffer"});
+  nn::save_tensors({{"0.0.exp_avg", zeros({1}, kFloat64)}}, path);
+  tests::expect_error([&] { adam.load(path); }, {"load", "all of a parameter's state, or none", "1 of 3"});
+  nn::save_tensors({{"0.0.step", full({1}, -1.0, kFloat64)}, {"0.0.exp_avg", zeros({1}, kFloat64)},
+                    {"0.0.exp_avg_sq", zeros({1}, kFloat64)}}, path);
+  tests::expect_error([&] { adam.load(path); }, {"load", "whole number >= 0"});
+  std::filesystem::remove(path);
 }
