@@ -1,7 +1,8 @@
 // GPU benchmark: facet's kernels beside the yardsticks measured in the same run — the
 // device-to-device copy bandwidth for the memory-bound kernels, and cuBLAS called directly for
 // matmul. CUDA events on facet's stream; the median of 7 rounds after a warm-up. Run: make bench
-// (on a machine with a GPU; elsewhere it says so and exits 0).
+// (on a machine with a GPU; elsewhere it says so and exits 0). Every CUDA and cuBLAS call is
+// checked, so a failure stops the run instead of printing numbers of nothing.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "cuda/check.h"
 #include "cuda/context.h"
 #include "facet.h"
 
@@ -24,20 +26,20 @@ double time_ms(int reps, const std::function<void()>& fn) {
   fn();
   cuda::synchronize(0);
   cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
+  FACET_CUDA_CHECK(cudaEventCreate(&start));
+  FACET_CUDA_CHECK(cudaEventCreate(&stop));
   std::vector<double> rounds;
   for (int r = 0; r < 7; ++r) {
-    cudaEventRecord(start, s);
+    FACET_CUDA_CHECK(cudaEventRecord(start, s));
     for (int i = 0; i < reps; ++i) fn();
-    cudaEventRecord(stop, s);
-    cudaEventSynchronize(stop);
+    FACET_CUDA_CHECK(cudaEventRecord(stop, s));
+    FACET_CUDA_CHECK(cudaEventSynchronize(stop));
     float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
+    FACET_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
     rounds.push_back(ms / reps);
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  FACET_CUDA_CHECK(cudaEventDestroy(start));
+  FACET_CUDA_CHECK(cudaEventDestroy(stop));
   std::nth_element(rounds.begin(), rounds.begin() + 3, rounds.end());
   return rounds[3];
 }
@@ -55,7 +57,7 @@ int main() {
     return 0;
   }
   cudaDeviceProp prop;
-  cudaGetDeviceProperties(&prop, 0);
+  FACET_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("facet GPU bench on %s\n\n", prop.name);
   const Device gpu = Device::cuda(0);
   Generator gen(1);
@@ -65,7 +67,8 @@ int main() {
   Tensor dst = empty({n}, kFloat32, gpu);
   const double bytes = static_cast<double>(n) * 4;
   const double copy_ms = time_ms(10, [&] {
-    cudaMemcpyAsync(dst.raw_data(), a.raw_data(), static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, cuda::stream(0));
+    FACET_CUDA_CHECK(
+        cudaMemcpyAsync(dst.raw_data(), a.raw_data(), static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, cuda::stream(0)));
   });
   const double copy_gbs = 2 * bytes / copy_ms * 1e-6;
   std::printf("memory-bound kernels, float32 (yardstick: device-to-device copy %.1f GB/s)\n", copy_gbs);
@@ -89,8 +92,8 @@ int main() {
     const int reps = s <= 1024 ? 50 : 5;
     const double t_facet = time_ms(reps, [&] { ops::matmul(x, y); });
     const double t_cublas = time_ms(reps, [&] {
-      cublasSgemm(cuda::cublas(0), CUBLAS_OP_N, CUBLAS_OP_N, s, s, s, &one, y.data<float>(), s, x.data<float>(), s, &zero,
-                  z.data<float>(), s);
+      FACET_CUBLAS_CHECK(cublasSgemm(cuda::cublas(0), CUBLAS_OP_N, CUBLAS_OP_N, s, s, s, &one, y.data<float>(), s,
+                                     x.data<float>(), s, &zero, z.data<float>(), s));
     });
     const double flops = 2.0 * s * s * s;
     std::printf("  %6lld %12.1f %12.1f %8.3f\n", static_cast<long long>(s), flops / t_facet * 1e-9,

@@ -39,7 +39,7 @@ void Adam::step() {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
       // The step count is a one-element float64 tensor on the host, so it saves with the rest of the state.
-      Tensor& count = state(g, i, "step", zeros({1}, kFloat64));
+      Tensor& count = has_state(g, i, "step") ? state(g, i, "step") : state(g, i, "step", zeros({1}, kFloat64));
       const double t = count.item<double>() + 1;
       count = full({1}, t, kFloat64);
 

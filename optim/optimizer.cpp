@@ -56,6 +56,8 @@ void Optimizer::save(const std::string& path) const {
 
 void Optimizer::load(const std::string& path) {
   const std::vector<std::string> names = state_names();
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
   std::map<std::string, Tensor> loaded;
   std::map<std::pair<size_t, size_t>, std::set<std::string>> per_param;
   for (auto& [name, t] : nn::load_tensors(path)) {
@@ -72,12 +74,7 @@ void Optimizer::load(const std::string& path) {
     }
     const std::string kind = name.substr(dot2 + 1);
     FACET_CHECK(std::find(names.begin(), names.end(), kind) != names.end(), "load",
-                std::string(name_) + " state (" + [&] {
-                  std::string all;
-                  for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-                  return all;
-                }() + ") in " + path,
-                "\"" + name + "\" (a file of another optimizer?)");
+                std::string(name_) + " state (" + known + ") in " + path, "\"" + name + "\" (a file of another optimizer?)");
     FACET_CHECK(g < params_.size() && i < params_[g].size(), "load", "state for an existing parameter in " + path,
                 "\"" + name + "\" (the optimizer has " + std::to_string(params_.size()) + " groups)");
     per_param[{g, i}].insert(kind);

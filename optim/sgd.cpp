@@ -35,14 +35,14 @@ void SGD::step() {
       if (!grad.defined()) continue;
       if (o.weight_decay_ != 0) grad = ops::binary(BinaryOp::Add, grad, ops::binary(BinaryOp::Mul, p, o.weight_decay_));
       if (o.momentum_ != 0) {
-        const bool first = !has_state(g, i, "momentum_buffer");
-        Tensor& buf = state(g, i, "momentum_buffer");
-        if (first) {
-          buf = ops::clone(grad);
+        if (!has_state(g, i, "momentum_buffer")) {  // the first step: the buffer starts as the gradient
+          state(g, i, "momentum_buffer", ops::clone(grad));
         } else {
+          Tensor& buf = state(g, i, "momentum_buffer");
           buf = ops::binary(BinaryOp::Add, ops::binary(BinaryOp::Mul, buf, o.momentum_),
                             ops::binary(BinaryOp::Mul, grad, 1.0 - o.dampening_));
         }
+        const Tensor& buf = state(g, i, "momentum_buffer");
         grad = o.nesterov_ ? ops::binary(BinaryOp::Add, grad, ops::binary(BinaryOp::Mul, buf, o.momentum_)) : buf;
       }
       p.add_(grad, -o.lr_);
