@@ -52,7 +52,7 @@ endif
 CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fopenmp -ffp-contract=off -I. -DFACET_WITH_CUDA=$(CUDA) $(SAN_FLAGS) -MMD -MP \
             $(if $(filter 1,$(CUDA)),-isystem $(CUDA_HOME)/include)
 LDFLAGS  := -fopenmp $(SAN_FLAGS)
-LDLIBS   := -lopenblas -lm
+LDLIBS   := -lopenblas -lz -lm
 NVCCFLAGS := -std=c++20 -O2 -arch=$(CUDA_ARCH) -I. -DFACET_WITH_CUDA=1 -Xcompiler -Wall,-Wextra -MMD -MP
 ifeq ($(CUDA),1)
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
@@ -60,7 +60,7 @@ ifeq ($(CUDA),1)
 endif
 
 # ---- sources ----
-LIB_DIRS := core cpu autograd layers optim
+LIB_DIRS := core cpu autograd layers losses optim data
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 # A build without CUDA links cuda/unavailable.cpp instead: no devices, and clear errors.
 CUDA_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))
