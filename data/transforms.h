@@ -1,0 +1,47 @@
+#pragma once
+// Per-sample image transforms for the DataLoader. Images are CPU float32 [C, H, W]; each
+// transform returns a new contiguous image. Random transforms draw from the sample's own
+// counter-based stream (data/sample_random.h), so a sample's augmentation is a function of
+// (seed, epoch, sample index) only: the same whichever thread, batch or resume point runs it.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/tensor.h"
+#include "data/sample_random.h"
+
+namespace facet::data {
+
+// Where one transform call stands; the DataLoader fills it in.
+struct SampleContext {
+  uint64_t seed = 0;
+  uint64_t epoch = 0;
+  int64_t index = 0;    // the sample's index in the dataset (not its place in the batch)
+  uint32_t stream = 0;  // set by compose() so that its steps draw different words
+  // Four random words for this (seed, epoch, index, stream).
+  philox::Block block() const { return random_block(seed, static_cast<uint64_t>(index), static_cast<uint32_t>(epoch), stream); }
+};
+
+using Transform = std::function<Tensor(const Tensor& image, const SampleContext& context)>;
+
+// ---- the deterministic operations (exposed so tests can force an outcome) ----
+// Columns reversed.
+Tensor hflip(const Tensor& image);
+// The [C, height, width] window at (top, left) of the image zero-padded by `padding` on all four
+// sides: top and left count in the padded image, from 0 to H + 2 * padding - height.
+Tensor pad_crop(const Tensor& image, int64_t padding, int64_t top, int64_t left, int64_t height, int64_t width);
+// (x - mean[c]) / std_dev[c] per channel; one value applies to every channel.
+Tensor normalize_image(const Tensor& image, const std::vector<float>& mean, const std::vector<float>& std_dev);
+
+// ---- transforms ----
+Transform normalize(std::vector<float> mean, std::vector<float> std_dev);
+// Zero-pads by `padding`, then crops a height x width window at an offset drawn uniformly from
+// every position that fits (torchvision's RandomCrop(size, padding)).
+Transform random_crop(int64_t height, int64_t width, int64_t padding);
+// Flips with probability p (one float draw u in [0, 1): flip when u < p).
+Transform random_horizontal_flip(double p = 0.5);
+// The steps in order; step i draws from stream context.stream * 256 + i + 1, distinct for up to
+// 255 steps and three levels of nesting.
+Transform compose(std::vector<Transform> steps);
+
+}  // namespace facet::data
