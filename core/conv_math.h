@@ -24,14 +24,36 @@ struct WindowGeometry {
   FACET_HD int64_t image_size() const { return channels * height * width; }
 };
 
+// im2col_source in two halves, so that a GEMM kernel walking a tile decomposes each column once
+// and each row once instead of every element: the window's top-left corner for output column
+// `col` (image coordinates, negative in the padding) and the tap of row `row` (its channel and
+// dilated offset inside the window).
+struct WindowOrigin {
+  int64_t ih, iw;
+};
+struct WindowTap {
+  int64_t c, dh, dw;
+};
+
+FACET_HD inline WindowOrigin window_origin(const WindowGeometry& g, int64_t col) {
+  return {(col / g.out_w) * g.stride_h - g.pad_h, (col % g.out_w) * g.stride_w - g.pad_w};
+}
+
+FACET_HD inline WindowTap window_tap(const WindowGeometry& g, int64_t row) {
+  return {row / (g.kernel_w * g.kernel_h), ((row / g.kernel_w) % g.kernel_h) * g.dilation_h,
+          (row % g.kernel_w) * g.dilation_w};
+}
+
+// The offset inside one image that tap t of the window at o reads, or -1 in the padding.
+FACET_HD inline int64_t tap_source(const WindowGeometry& g, WindowOrigin o, WindowTap t) {
+  const int64_t ih = o.ih + t.dh, iw = o.iw + t.dw;
+  if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) return -1;
+  return (t.c * g.height + ih) * g.width + iw;
+}
+
 // The offset inside one image of column element (row, col), or -1 in the padding.
 FACET_HD inline int64_t im2col_source(const WindowGeometry& g, int64_t row, int64_t col) {
-  const int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h, c = row / (g.kernel_w * g.kernel_h);
-  const int64_t ow = col % g.out_w, oh = col / g.out_w;
-  const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-  const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-  if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) return -1;
-  return (c * g.height + ih) * g.width + iw;
+  return tap_source(g, window_origin(g, col), window_tap(g, row));
 }
 
 // col2im, gathered: the sum of every column element that im2col copied from image offset `pixel`
