@@ -111,9 +111,11 @@ test:
 bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory -j$(JOBS) info $(BENCH_BINS)
-	@for b in $(filter-out %/conv_layers,$(BENCH_BINS)); do echo "== $$b"; $$b || exit 1; done
+	@for b in $(filter-out %/conv_layers %/loss_heads,$(BENCH_BINS)); do echo "== $$b"; $$b || exit 1; done
 	@echo "== conv2d and batchnorm beside PyTorch (bench/torch_ref.py)"
 	@$(PYTHON_TORCH) bench/torch_ref.py $(BUILD)/bench/conv_layers
+	@echo "== the ArcFace head beside PyTorch running the reference code (bench/torch_ref.py heads)"
+	@$(PYTHON_TORCH) bench/torch_ref.py heads $(BUILD)/bench/loss_heads cpu
 
 demo:
 	@echo "make demo: the bundled Fashion-MNIST demo arrives with the examples; nothing to train yet."

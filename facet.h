@@ -28,6 +28,11 @@
 #include "layers/pooling.h"
 #include "layers/prelu.h"
 #include "layers/sequential.h"
+#include "losses/center_loss.h"
+#include "losses/cross_entropy.h"
+#include "losses/margin_logits.h"
+#include "losses/margin_product.h"
+#include "losses/sphere_product.h"
 #include "optim/adam.h"
 #include "optim/lr_scheduler.h"
 #include "optim/sgd.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch beside facet: the same convolution and batchnorm cases as bench/conv_layers.cpp, with
-the same thread count, in one run. Usage: bench/torch_ref.py FACET_CONV_LAYERS_BINARY [BATCH]
-Prints facet's and PyTorch's medians and the ratio torch / facet (above 1: facet is faster)."""
+"""PyTorch beside facet, with the same thread count, in one run. Prints facet's and PyTorch's
+medians and the ratio torch / facet (above 1: facet is faster).
+  bench/torch_ref.py FACET_CONV_LAYERS_BINARY [BATCH]     conv2d and batchnorm (bench/conv_layers.cpp)
+  bench/torch_ref.py heads FACET_LOSS_HEADS_BINARY [cpu|cuda]
+                                                          the ArcFace head (bench/loss_heads.cpp)"""
 import os
 import statistics
 import subprocess
@@ -19,10 +21,10 @@ CASES = {  # name: (in channels, out channels, side, kernel)
 }
 
 
-def median_ms(fn):
+def median_ms(fn, repeats=5):
     fn()
     times = []
-    for _ in range(5):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
@@ -65,7 +67,79 @@ def torch_times(batch, threads):
     return out
 
 
+def arcface_reference(torch, x, weight, labels, s=30.0, m=0.50):
+    """The widely ported PyTorch ArcMarginProduct forward (easy_margin off), then cross-entropy:
+    a B x C one-hot blends phi into the cosine matrix."""
+    import math
+
+    F = torch.nn.functional
+    cosine = F.linear(F.normalize(x), F.normalize(weight))
+    sine = torch.sqrt((1.0 - cosine * cosine).clamp(0, 1))
+    phi = cosine * math.cos(m) - sine * math.sin(m)
+    phi = torch.where(cosine > math.cos(math.pi - m), phi, cosine - math.sin(math.pi - m) * m)
+    one_hot = torch.zeros(cosine.size(), device=x.device)
+    one_hot.scatter_(1, labels.view(-1, 1).long(), 1)
+    logits = (one_hot * phi + (1.0 - one_hot) * cosine) * s
+    return F.cross_entropy(logits, labels)
+
+
+def heads(binary, where):
+    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
+    facet = {}
+    for line in subprocess.run([binary, where], check=True, capture_output=True, text=True).stdout.splitlines():
+        name, fused, composed, copy, fused_mib, composed_mib = line.split()
+        facet[name] = (float(fused), float(composed), float(copy), float(fused_mib), float(composed_mib))
+    ref, version = {}, None
+    try:
+        import torch
+
+        version = torch.__version__
+        torch.set_num_threads(threads)
+        torch.manual_seed(1)
+        dev = torch.device(where)
+        sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+        for name in facet:
+            classes = int(name.split("_C")[1])
+            x = torch.randn(256, 512, device=dev, requires_grad=True)
+            weight = torch.empty(classes, 512, device=dev)
+            torch.nn.init.xavier_uniform_(weight)
+            weight.requires_grad_()
+            labels = torch.tensor([(i * 7919) % classes for i in range(256)], device=dev)
+
+            def step():
+                x.grad = None
+                weight.grad = None
+                arcface_reference(torch, x, weight, labels).backward()
+                sync()
+
+            ms = median_ms(step, 3 if classes >= 100000 and dev.type == "cpu" else 7)
+            peak = float("nan")
+            if dev.type == "cuda":
+                x.grad = None
+                weight.grad = None
+                torch.cuda.reset_peak_memory_stats()
+                before = torch.cuda.memory_allocated()
+                step()
+                peak = (torch.cuda.max_memory_allocated() - before) / 2**20
+            ref[name] = (ms, peak)
+    except ImportError:
+        pass
+    print(f"ArcFace head forward + backward, B 256, D 512, {where}, {threads} threads, median ms"
+          + (f"; PyTorch {version} running the reference code" if version else "; PyTorch not installed"))
+    print(f"{'case':16} {'fused':>9} {'composed':>9} {'torch':>9} {'torch/fused':>11} {'copy floor':>10}"
+          f" {'fused MiB':>9} {'comp. MiB':>9} {'torch MiB':>9}")
+    for name, (fused, composed, copy, fused_mib, composed_mib) in facet.items():
+        tms, tmib = ref.get(name, (float("nan"), float("nan")))
+        print(f"{name:16} {fused:9.2f} {composed:9.2f} {tms:9.2f} {tms / fused:11.2f} {copy:10.3f}"
+              f" {fused_mib:9.1f} {composed_mib:9.1f} {tmib:9.1f}")
+    print("copy floor: one read and one write of the B x C logits, the traffic the fused kernels replace;"
+          " MiB: peak allocated beyond the inputs (PyTorch's only on a GPU)")
+
+
 def main():
+    if sys.argv[1] == "heads":
+        heads(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "cpu")
+        return
     binary = sys.argv[1]
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 256
     threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))

@@ -10,6 +10,7 @@
 
 #include "core/conv_math.h"
 #include "core/elementwise_math.h"
+#include "core/margin_math.h"
 #include "core/tensor.h"
 
 namespace facet {
@@ -56,6 +57,14 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   K(batch_norm_backward, (const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,    \
                           const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight, \
                           const Tensor& grad_bias))                                                      \
+  /* margin softmax cross-entropy (core/margin_math.h): x contiguous [B, C] (cos or logits), labels */ \
+  /* int64 [B] in range; per-row loss [B] and float64 logsumexp [B]; row_grad [B]; grad_x [B, C] */ \
+  K(margin_ce_forward, (const Tensor& x, const Tensor& labels, const MarginSpec& spec, double smoothing,   \
+                        const Tensor& loss, const Tensor& lse))                                           \
+  K(margin_ce_backward, (const Tensor& x, const Tensor& labels, const Tensor& lse, const Tensor& row_grad,  \
+                         const MarginSpec& spec, double smoothing, const Tensor& grad_x))                  \
+  /* x and out contiguous, same shape: the margin target value (slope false) or its derivative */   \
+  K(margin_target, (const Tensor& x, const MarginSpec& spec, bool slope, const Tensor& out))           \
   /* out contiguous; element i is philox's (seed, offset, i) draw */                                  \
   K(uniform, (const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset))               \
   K(normal, (const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset))

@@ -102,6 +102,11 @@ HostMemoryStats HostAllocator::stats() {
   return cache().stats;
 }
 
+void HostAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(cache().mutex);
+  cache().stats.peak_bytes = cache().stats.current_bytes;
+}
+
 void HostAllocator::empty_cache() {
   std::map<size_t, std::vector<void*>> blocks;
   {

@@ -23,6 +23,8 @@ class HostAllocator {
   static void* allocate(size_t bytes);
   static void release(void* ptr, size_t bytes);
   static HostMemoryStats stats();
+  // Starts a new peak from what is in use now (torch.cuda.reset_peak_memory_stats, on the host).
+  static void reset_peak();
   static void empty_cache();
   // Tests: fill every allocation with 0xFF bytes (NaN in float, -1 in int64), so an output
   // element a kernel forgot to write shows up instead of reading as a plausible zero.

@@ -10,6 +10,7 @@
 #include "core/conv_math.h"
 
 #include "core/elementwise_math.h"
+#include "core/margin_math.h"
 #include "core/generator.h"
 #include "core/tensor.h"
 
@@ -104,6 +105,24 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, 
 // Gradients for x, weight and bias (each computed only where `needs` says), given the batch stats.
 std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
                                           const Tensor& weight, double eps, std::array<bool, 3> needs);
+
+// ---- margin softmax cross-entropy (core/margin_math.h) ----
+// For x [B, C] (cos θ for a margin head, logits for plain cross-entropy) and int64 labels [B] in
+// [0, C): the per-row loss [B] (x's dtype) and the per-row log-sum-exp [B] (float64, for the
+// backward). label_smoothing in [0, 1], as PyTorch's cross_entropy defines it.
+std::pair<Tensor, Tensor> margin_cross_entropy(const Tensor& x, const Tensor& labels, const MarginSpec& spec,
+                                               double label_smoothing);
+// dL/dx [B, C] for a row gradient [B] (dL/dloss_i), from the forward's log-sum-exp.
+Tensor margin_cross_entropy_backward(const Tensor& row_grad, const Tensor& x, const Tensor& labels, const Tensor& lse,
+                                     const MarginSpec& spec, double label_smoothing);
+// Elementwise: the margin's target logit (before the scale) of each cos, or its derivative.
+Tensor margin_target(const Tensor& cos, const MarginSpec& spec, bool slope);
+// facet::Error unless the margin's parameters are usable (finite, s > 0, margins in range).
+void check_margin_spec(const char* op, const MarginSpec& spec);
+// facet::Error unless labels is int64 [batch] on `device` with every value in [0, num_classes)
+// (reading the values costs a GPU a device-to-host copy: check_values = false skips them).
+void check_labels(const char* op, const Tensor& labels, int64_t batch, int64_t num_classes, Device device,
+                  bool check_values = true);
 
 // ---- random fills ----
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen);

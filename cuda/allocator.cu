@@ -125,6 +125,13 @@ MemoryStats memory_stats(int device) {
   return p.stats;
 }
 
+void reset_peak_memory_stats(int device) {
+  check_device(device);
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.stats.peak_bytes = p.stats.current_bytes;
+}
+
 void empty_cache(int device) {
   check_device(device);
   free_cached(device);

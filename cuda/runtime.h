@@ -20,6 +20,8 @@ struct MemoryStats {
 void* device_allocate(size_t bytes, int device);
 void device_release(void* ptr, size_t bytes, int device);
 MemoryStats memory_stats(int device);
+// Starts a new peak from what is in use now, as torch.cuda.reset_peak_memory_stats.
+void reset_peak_memory_stats(int device);
 void empty_cache(int device);
 // Tests: fill every new device allocation with 0xFF bytes (NaN in float, -1 in int64), so an
 // output element a kernel forgot to write shows up.

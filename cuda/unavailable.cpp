@@ -19,6 +19,7 @@ void* device_allocate(size_t bytes, int device) { unavailable("cuda allocate"); 
 void device_release(void* ptr, size_t bytes, int device) {}
 MemoryStats memory_stats(int device) { unavailable("cuda memory_stats"); }
 void empty_cache(int device) { unavailable("cuda empty_cache"); }
+void reset_peak_memory_stats(int device) { unavailable("cuda reset_peak_memory_stats"); }
 void set_poison_allocations(bool poison) {}
 void* pinned_allocate(size_t bytes) { unavailable("pin_memory"); }
 void pinned_release(void* ptr) {}

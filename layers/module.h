@@ -99,6 +99,16 @@ class ModuleHolder {
   decltype(auto) operator()(Args&&... args) const {
     return get()->forward(std::forward<Args>(args)...);
   }
+  // The Module calls a model makes on a layer it holds by value, as DESIGN.md's example does
+  // (`head.to(dev)`, `head.parameters()`); everything else goes through ->.
+  void to(Device device) const { get()->to(device); }
+  void to(DType dtype) const { get()->to(dtype); }
+  std::vector<Tensor> parameters(bool recurse = true) const { return get()->parameters(recurse); }
+  NamedTensors named_parameters(bool recurse = true) const { return get()->named_parameters(recurse); }
+  void train(bool on = true) const { get()->train(on); }
+  void eval() const { get()->eval(); }
+  void zero_grad() const { get()->zero_grad(); }
+
   Impl* operator->() const { return get(); }
   Impl& operator*() const { return *get(); }
   const std::shared_ptr<Impl>& ptr() const { return impl_; }
