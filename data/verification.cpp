@@ -279,10 +279,11 @@ std::vector<RocPoint> roc_curve(const std::vector<double>& scores, const std::ve
 RocPoint tar_at_far(const std::vector<double>& scores, const std::vector<bool>& same, double max_far) {
   FACET_CHECK(max_far >= 0 && max_far <= 1, "tar_at_far", "a FAR in [0, 1]", std::to_string(max_far));
   const std::vector<RocPoint> curve = roc_curve(scores, same);
-  // FAR and TAR never decrease along the curve: the last point within max_far has the best TAR.
+  // FAR and TAR never decrease along the curve: the best TAR within max_far is reached at some
+  // point, and the first point reaching it has the lowest FAR (the highest threshold).
   RocPoint best = curve.front();
   for (const RocPoint& p : curve)
-    if (p.far <= max_far) best = p;
+    if (p.far <= max_far && p.tar > best.tar) best = p;
   return best;
 }
 

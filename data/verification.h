@@ -63,7 +63,8 @@ struct RocPoint {
 // sklearn.metrics.roc_curve(drop_intermediate=False): FAR and TAR never decrease along it.
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores, const std::vector<bool>& same);
 
-// The ROC point with the highest TAR among those with FAR <= max_far. Pairs with equal scores
+// The ROC point with the highest TAR among those with FAR <= max_far (of several with that TAR,
+// the first: the highest threshold, the lowest FAR). Pairs with equal scores
 // are accepted or rejected together, so the FAR reached may lie below max_far when a tie
 // straddles it; that point's threshold, FAR and TAR are returned.
 RocPoint tar_at_far(const std::vector<double>& scores, const std::vector<bool>& same, double max_far);
