@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -75,11 +76,20 @@ std::vector<Pair> make_pairs(const Tensor& labels_in, int64_t per_kind, uint64_t
     const uint32_t stream = same ? kSamePairStream : kDifferentPairStream;
     const uint64_t total = same ? same_total : different_total;
     if (want * 4 > total) {  // a large share: list them all and pick
+      // Class by class, so the listing costs the pairs it lists, not all N^2 of them.
       std::vector<Pair> all;
       all.reserve(total);
-      for (uint64_t a = 0; a < n; ++a)
-        for (uint64_t b = a + 1; b < n; ++b)
-          if ((labels[a] == labels[b]) == same) all.push_back({int64_t(a), int64_t(b), same});
+      for (auto c1 = members.begin(); c1 != members.end(); ++c1) {
+        const std::vector<int64_t>& m1 = c1->second;
+        if (same) {
+          for (size_t i = 0; i < m1.size(); ++i)
+            for (size_t j = i + 1; j < m1.size(); ++j) all.push_back({m1[i], m1[j], true});
+          continue;
+        }
+        for (auto c2 = std::next(c1); c2 != members.end(); ++c2)
+          for (int64_t a : m1)
+            for (int64_t b : c2->second) all.push_back({std::min(a, b), std::max(a, b), false});
+      }
       return pick_from(std::move(all), want, seed, stream);
     }
     // Same: a uniform over the samples with a classmate, b uniform over a's classmates.

@@ -72,6 +72,11 @@ TEST_CASE("make_pairs: seeded, alternating, no self pairs, no repeats; the full-
   const std::vector<data::Pair> all_same = data::make_pairs(small, 3, 1);
   check_pairs(all_same, small.to_vector<int64_t>(), 3);
   CHECK(all_same == data::make_pairs(small, 3, 1));
+  // Both kinds listed whole: {0, 0, 0, 1} has 3 same and 3 different pairs.
+  const Tensor lopsided = tensor(std::vector<int64_t>{0, 0, 0, 1});
+  const std::vector<data::Pair> every = data::make_pairs(lopsided, 3, 8);
+  check_pairs(every, lopsided.to_vector<int64_t>(), 3);
+  for (size_t i = 1; i < every.size(); i += 2) CHECK(std::max(every[i].a, every[i].b) == 3);
   tests::expect_error([&] { data::make_pairs(small, 4, 1); },
                       {"make_pairs", "at most 3 distinct same-class pairs from 6 labels in 3 classes", "a request for 4"});
   tests::expect_error([&] { data::make_pairs(tensor(std::vector<int64_t>{5, 5, 5}), 1, 1); },
