@@ -528,3 +528,26 @@ TEST_CASE("DataLoader: structured bindings, stale iterators and bad options") {
 }
 
 }  // TEST_SUITE("data")
+
+// Pinned batches need a GPU: this runs in the cuda suite (skipped, and counted so, without one).
+TEST_SUITE("cuda") {
+
+TEST_CASE("DataLoader: pinned batches hold the same data and copy to the GPU unchanged") {
+  const auto options = data::DataLoaderOptions(4).shuffle(true).seed(2);
+  data::DataLoader pinned_loader(indexed_dataset(10), data::DataLoaderOptions(options).pin_memory(true));
+  data::DataLoader host_loader(indexed_dataset(10), options);
+  const std::vector<data::Batch> pinned = one_epoch(pinned_loader), host = one_epoch(host_loader);
+  REQUIRE(pinned.size() == 3);
+  REQUIRE(host.size() == 3);
+  for (size_t i = 0; i < pinned.size(); ++i) {
+    CHECK(pinned[i].x.storage()->pinned());
+    CHECK(pinned[i].y.storage()->pinned());
+    CHECK(same_batch(pinned[i], host[i]));
+    const Tensor x = pinned[i].x.to(Device::cuda());
+    const Tensor y = pinned[i].y.to(Device::cuda());
+    CHECK(x.to(Device::cpu()).to_vector<float>() == host[i].x.to_vector<float>());
+    CHECK(y.to(Device::cpu()).to_vector<int64_t>() == host[i].y.to_vector<int64_t>());
+  }
+}
+
+}  // TEST_SUITE("cuda")
