@@ -8,11 +8,13 @@
 #   make gpu-check  on a machine with a GPU: build for sm_90, every test, compute-sanitizer, benchmarks
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
-# (ASan + UBSan, in a build directory of its own), BUILD=dir, JOBS=n (parallel compiles in test/bench).
+# (ASan + UBSan, in a build directory of its own), USE_CUDNN=1 (link cuDNN for the cudnn convolution
+# algorithm; needs cudnn.h), BUILD=dir, JOBS=n (parallel compiles in test/bench).
 
 CXX      ?= g++
 CUDA_ARCH ?= sm_90
 SANITIZE ?= 0
+USE_CUDNN ?= 0
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 # ---- detection (each probe runs the tool itself, so a wrong answer shows in `make info`) ----
@@ -32,6 +34,14 @@ ifeq ($(CUDA),1)
 else
   CUDNN := 0
 endif
+ifeq ($(USE_CUDNN),1)
+  ifneq ($(CUDA),1)
+    $(error USE_CUDNN=1 needs a CUDA build (nvcc found, CUDA not 0))
+  endif
+  ifneq ($(CUDNN),1)
+    $(error USE_CUDNN=1 but cudnn.h was not found under $(CUDA_HOME)/include or /usr/include)
+  endif
+endif
 DOCTEST := $(shell printf '\043include <doctest/doctest.h>\n' | $(CXX) -x c++ -fsyntax-only - >/dev/null 2>&1 && echo 1 || echo 0)
 OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_get_num_threads() > 0 ? 0 : 1;}\n' \
               | $(CXX) -x c++ - -lopenblas -o /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
@@ -42,10 +52,10 @@ PYTHON_TORCH := $(or $(shell for p in python3 /usr/bin/python3; do $$p -c 'impor
 # ---- flags ----
 # Each configuration builds in a folder of its own, so switching never mixes stale objects.
 ifeq ($(SANITIZE),1)
-  BUILD ?= build/sanitize$(if $(filter 0,$(CUDA)),-cpu)
+  BUILD ?= build/sanitize$(if $(filter 0,$(CUDA)),-cpu)$(if $(filter 1,$(USE_CUDNN)),-cudnn)
   SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 else
-  BUILD ?= build/release$(if $(filter 0,$(CUDA)),-cpu)
+  BUILD ?= build/release$(if $(filter 0,$(CUDA)),-cpu)$(if $(filter 1,$(USE_CUDNN)),-cudnn)
   SAN_FLAGS :=
 endif
 # -ffp-contract=off: the host never fuses a * b + c, so shared per-element math rounds as written.
@@ -57,6 +67,11 @@ NVCCFLAGS := -std=c++20 -O2 -arch=$(CUDA_ARCH) -I. -DFACET_WITH_CUDA=1 -Xcompile
 ifeq ($(CUDA),1)
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
   LDLIBS  += -lcublas -lcudart
+endif
+ifeq ($(USE_CUDNN),1)
+  CXXFLAGS  += -DFACET_WITH_CUDNN=1
+  NVCCFLAGS += -DFACET_WITH_CUDNN=1
+  LDLIBS    += -lcudnn
 endif
 
 # ---- sources ----
@@ -79,7 +94,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 all: info $(LIB) $(TEST_BIN)
 
 info:
-	@echo "facet: nvcc=$(if $(filter 1,$(CUDA)),$(NVCC) (CUDA $(CUDA_VERSION), $(CUDA_ARCH)),$(if $(NVCC),found but off (CUDA=0),not found)) cudnn=$(CUDNN) openblas=$(OPENBLAS) doctest=$(DOCTEST) sanitize=$(SANITIZE) build=$(BUILD)"
+	@echo "facet: nvcc=$(if $(filter 1,$(CUDA)),$(NVCC) (CUDA $(CUDA_VERSION), $(CUDA_ARCH)),$(if $(NVCC),found but off (CUDA=0),not found)) cudnn=$(CUDNN) use_cudnn=$(USE_CUDNN) openblas=$(OPENBLAS) doctest=$(DOCTEST) sanitize=$(SANITIZE) build=$(BUILD)"
 	@if [ "$(OPENBLAS)" != 1 ]; then echo "facet: OpenBLAS (cblas.h, -lopenblas) not found: run 'make deps'"; exit 1; fi
 	@if [ "$(DOCTEST)" != 1 ]; then echo "facet: doctest (doctest/doctest.h) not found: run 'make deps'"; exit 1; fi
 

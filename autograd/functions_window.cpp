@@ -1,6 +1,6 @@
-// Differentiable convolution and pooling, built on the sliding-window ops. A convolution is
-// im2col (whose backward is col2im) followed by a matmul with the weight as [O, C * KH * KW], so
-// its gradients come from those two ops' backwards (one GEMM per pass for the whole batch); max pooling sends each output's gradient to
+// Differentiable convolution and pooling, built on the sliding-window ops. A convolution is one
+// node over ops::conv2d and ops::conv2d_backward (core/ops_conv.cpp), which pick the algorithm
+// (im2col + GEMM, the implicit-GEMM kernel or cuDNN); max pooling sends each output's gradient to
 // the input element that won its window.
 #include <algorithm>
 
@@ -33,21 +33,14 @@ Tensor im2col_recorded(const Tensor& x, const ops::Window& w) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Pair2 stride, Pair2 padding, Pair2 dilation) {
-  FACET_CHECK(weight.defined() && weight.dim() == 4, "conv2d", "a weight [out_channels, in_channels, KH, KW]",
-              weight.describe());
-  FACET_CHECK(x.defined() && x.dim() == 4 && x.size(1) == weight.size(1), "conv2d",
-              "an input [N, " + std::to_string(weight.size(1)) + ", H, W] for weight " + weight.describe(), x.describe());
-  FACET_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "conv2d",
-              "a bias of shape [" + std::to_string(weight.size(0)) + "]", bias.describe());
-  const ops::Window w = window({weight.size(2), weight.size(3)}, stride, padding, dilation);
-  const WindowGeometry geom = ops::window_geometry("conv2d", x.shape(), w);
-  const int64_t n = x.size(0), o = weight.size(0);
-  const Tensor cols = im2col_recorded(x, w);                                     // [C*KH*KW, N, OH*OW]
-  // One GEMM for the whole batch: [O, C*KH*KW] @ [C*KH*KW, N*OH*OW] -> [O, N, OH, OW] -> NCHW view.
-  Tensor out = matmul(weight.reshape({o, -1}), cols.reshape({cols.size(0), -1}));
-  out = out.reshape({o, n, geom.out_h, geom.out_w}).transpose(0, 1);
-  // NCHW and contiguous, as PyTorch returns it (the bias add writes a fresh tensor anyway).
-  return bias.defined() ? out + bias.reshape({1, weight.size(0), 1, 1}) : out.contiguous();
+  const ops::ConvParams p{{stride[0], stride[1]}, {padding[0], padding[1]}, {dilation[0], dilation[1]}};
+  const Tensor out = ops::conv2d(x, weight, bias, p);  // checks, and picks the algorithm
+  const bool has_bias = bias.defined();
+  return record("Conv2dBackward", out, {x, weight, bias},
+                [xs = ops::alias(x), ws = ops::alias(weight), p, has_bias](const Tensor& g, const NeedsGrad& needs) {
+                  const auto grads = ops::conv2d_backward(g, xs, ws, p, {needs[0], needs[1], has_bias && needs[2]});
+                  return std::vector<Tensor>{grads[0], grads[1], grads[2]};
+                });
 }
 
 Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding, Pair2 dilation) {

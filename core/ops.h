@@ -96,6 +96,19 @@ Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w);
 // Max over each window (padding never wins) and the winner's offset inside its image [C, H, W].
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w);
 
+// ---- convolution (NCHW; the kernel size comes from the weight) ----
+struct ConvParams {
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+};
+// x [N, C, H, W] (*) weight [O, C, KH, KW] + bias [O] (may be undefined) -> [N, O, OH, OW],
+// contiguous. CPU: im2col + GEMM; CUDA: the algorithm of cuda::conv_algorithm() (cuda/runtime.h).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvParams& p);
+// Gradients for x, weight and bias (each only where `needs` says) given grad [N, O, OH, OW].
+std::array<Tensor, 3> conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, const ConvParams& p,
+                                      std::array<bool, 3> needs);
+
 // ---- training-mode batch normalization over dim 1 of x [N, C, ...] (core/batchnorm_math.h) ----
 // Per-channel mean and biased variance.
 std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x);

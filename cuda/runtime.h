@@ -3,6 +3,7 @@
 // build without CUDA, cuda/unavailable.cpp defines these: device_count() is 0 and everything else
 // is a facet::Error naming the build.
 #include <cstddef>
+#include <string_view>
 
 namespace facet::cuda {
 
@@ -41,5 +42,40 @@ void synchronize(int device);
 // ---- cuBLAS: TF32 tensor cores for float32 GEMMs, off by default (exact float32 products) ----
 void set_allow_tf32(bool allow);
 bool allow_tf32();
+
+// ---- the algorithm of float convolutions on the GPU (conv2d forward and backward) ----
+//   Im2colGemm    im2col into a [C*KH*KW, N*OH*OW] buffer, then cuBLAS (backward: cuBLAS + col2im)
+//   ImplicitGemm  facet's own tiled kernel reads the columns straight from the image, no buffer
+//                 (forward only; its backward is Im2colGemm's)
+//   Cudnn         cuDNN forward, backward data and backward filter (a build with USE_CUDNN=1)
+// The default is Cudnn in a USE_CUDNN=1 build, else Im2colGemm (cuBLAS's tuned GEMM is expected to
+// outrun the simple tiled kernel even after paying for the buffer; none of it is measured yet);
+// the environment variable FACET_CONV_ALGO (a name below) overrides it, read at the first use.
+// The CPU always runs im2col + GEMM.
+enum class ConvAlgorithm { Im2colGemm, ImplicitGemm, Cudnn };
+// facet::Error for Cudnn in a build without cuDNN (it says to rebuild with USE_CUDNN=1).
+void set_conv_algorithm(ConvAlgorithm algorithm);
+ConvAlgorithm conv_algorithm();
+// Whether this build links cuDNN (make USE_CUDNN=1).
+bool built_with_cudnn();
+
+// "im2col_gemm", "implicit_gemm", "cudnn": FACET_CONV_ALGO's values.
+inline const char* conv_algorithm_name(ConvAlgorithm algorithm) {
+  switch (algorithm) {
+    case ConvAlgorithm::Im2colGemm: return "im2col_gemm";
+    case ConvAlgorithm::ImplicitGemm: return "implicit_gemm";
+    case ConvAlgorithm::Cudnn: return "cudnn";
+  }
+  return "unknown";
+}
+// False (and `algorithm` untouched) for a name that is none of them.
+inline bool parse_conv_algorithm(std::string_view name, ConvAlgorithm& algorithm) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Im2colGemm, ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Cudnn})
+    if (name == conv_algorithm_name(a)) {
+      algorithm = a;
+      return true;
+    }
+  return false;
+}
 
 }  // namespace facet::cuda

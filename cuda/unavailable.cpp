@@ -1,6 +1,7 @@
 // A build without CUDA (no nvcc, or CUDA=0): no device is ever found, and every CUDA entry point
 // is a facet::Error that says what the build lacks. Compiled only in such builds.
 #include "core/error.h"
+#include "cuda/conv.h"
 #include "cuda/cuda.h"
 #include "cuda/runtime.h"
 
@@ -30,8 +31,23 @@ void synchronize(int device) { unavailable("cuda synchronize"); }
 void set_allow_tf32(bool allow) {}
 bool allow_tf32() { return false; }
 
+// No GPU convolution to choose here: the choice is kept (and cudnn refused) so code that sets it
+// runs unchanged in both builds.
+namespace {
+ConvAlgorithm chosen_conv = ConvAlgorithm::Im2colGemm;
+}  // namespace
+bool built_with_cudnn() { return false; }
+void set_conv_algorithm(ConvAlgorithm algorithm) {
+  FACET_CHECK(algorithm != ConvAlgorithm::Cudnn, "facet::cuda::set_conv_algorithm",
+              "a build with cuDNN for the cudnn convolution algorithm (rebuild with make USE_CUDNN=1)",
+              "a build without CUDA");
+  chosen_conv = algorithm;
+}
+ConvAlgorithm conv_algorithm() { return chosen_conv; }
+
 #define FACET_UNAVAILABLE_KERNEL(name, params) \
   void name params { unavailable(#name); }
 FACET_BACKEND_KERNELS(FACET_UNAVAILABLE_KERNEL)
+FACET_CUDA_CONV_KERNELS(FACET_UNAVAILABLE_KERNEL)
 
 }  // namespace facet::cuda

@@ -128,3 +128,83 @@ TEST_CASE("empty batches pass through convolution and pooling, forward and backw
   os << *nn::MaxPool2d(nn::Size2(2, 3));
   CHECK(os.str() == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0)");
 }
+
+TEST_CASE("im2col_source's halves (window_origin, window_tap, tap_source), which the GPU conv kernel uses, give the CPU's columns") {
+  const ops::Window windows[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}},
+                                 {{3, 3}, {1, 1}, {2, 2}, {2, 2}},
+                                 {{1, 1}, {1, 1}, {0, 0}, {1, 1}},
+                                 {{5, 5}, {1, 1}, {2, 2}, {1, 1}},
+                                 {{3, 2}, {2, 1}, {0, 2}, {1, 3}}};
+  Generator gen(9);
+  const Tensor x = randn({2, 3, 9, 8}, kFloat64, &gen);
+  const std::vector<double> xv = x.to_vector<double>();
+  for (const ops::Window& w : windows) {
+    INFO("kernel " << w.kernel[0] << "x" << w.kernel[1] << " stride " << w.stride[0] << "," << w.stride[1]);
+    const WindowGeometry g = ops::window_geometry("test", x.shape(), w);
+    const std::vector<double> cols = ops::im2col(x, w).to_vector<double>();  // [R, N, Q]
+    int64_t wrong = 0, padding = 0;
+    for (int64_t r = 0; r < g.rows(); ++r)
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t q = 0; q < g.cols(); ++q) {
+          const int64_t at = tap_source(g, window_origin(g, q), window_tap(g, r));
+          wrong += at != im2col_source(g, r, q);
+          padding += at < 0;
+          const double want = at < 0 ? 0.0 : xv[n * g.image_size() + at];
+          wrong += cols[(r * 2 + n) * g.cols() + q] != want;
+        }
+    CHECK(wrong == 0);
+    CHECK((padding > 0) == (w.padding[0] + w.padding[1] > 0));  // the padding branch is exercised
+  }
+}
+
+TEST_CASE("the GPU convolution algorithm switch: names, cudnn only in a USE_CUDNN=1 build; the CPU ignores it") {
+  using cuda::ConvAlgorithm;
+  for (ConvAlgorithm a : {ConvAlgorithm::Im2colGemm, ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Cudnn}) {
+    ConvAlgorithm parsed = ConvAlgorithm::Im2colGemm;
+    CHECK(cuda::parse_conv_algorithm(cuda::conv_algorithm_name(a), parsed));
+    CHECK(parsed == a);
+  }
+  ConvAlgorithm untouched = ConvAlgorithm::ImplicitGemm;
+  CHECK_FALSE(cuda::parse_conv_algorithm("cuDNN", untouched));
+  CHECK_FALSE(cuda::parse_conv_algorithm("", untouched));
+  CHECK(untouched == ConvAlgorithm::ImplicitGemm);
+
+  const ConvAlgorithm previous = cuda::conv_algorithm();
+  Generator gen(12);
+  const Tensor x = randn({2, 3, 7, 6}, kFloat32, &gen), w = randn({4, 3, 3, 3}, kFloat32, &gen);
+  cuda::set_conv_algorithm(ConvAlgorithm::Im2colGemm);
+  const std::vector<float> ref = conv2d(x, w, Tensor(), {2, 1}, {1, 1}).to_vector<float>();
+  cuda::set_conv_algorithm(ConvAlgorithm::ImplicitGemm);
+  CHECK(cuda::conv_algorithm() == ConvAlgorithm::ImplicitGemm);
+  CHECK(conv2d(x, w, Tensor(), {2, 1}, {1, 1}).to_vector<float>() == ref);  // CPU tensors: im2col + GEMM still
+  if (cuda::built_with_cudnn()) {
+    cuda::set_conv_algorithm(ConvAlgorithm::Cudnn);
+    CHECK(cuda::conv_algorithm() == ConvAlgorithm::Cudnn);
+  } else {
+    tests::expect_error([] { cuda::set_conv_algorithm(ConvAlgorithm::Cudnn); }, {"set_conv_algorithm", "USE_CUDNN=1"});
+    CHECK(cuda::conv_algorithm() == ConvAlgorithm::ImplicitGemm);  // a refused choice changes nothing
+  }
+  cuda::set_conv_algorithm(previous);
+}
+
+TEST_CASE("conv2d backward: gradients as the direct adjoints, and a bad output gradient") {
+  Generator gen(13);
+  const ops::ConvParams p{{2, 1}, {1, 0}, {1, 2}};
+  const Tensor x = randn({3, 2, 7, 8}, kFloat64, &gen), w = randn({4, 2, 3, 2}, kFloat64, &gen);
+  const Tensor y = ops::conv2d(x, w, Tensor(), p);
+  const Tensor g = randn(y.shape(), kFloat64, &gen);
+  const auto grads = ops::conv2d_backward(g, x, w, p, {true, true, true});
+  // <conv(x, w), g> is linear in x and in w: its derivatives are the gradients.
+  const auto dot = [](const Tensor& a, const Tensor& b) { return ops::sum(ops::binary(BinaryOp::Mul, a, b)).item<double>(); };
+  const Tensor dx = randn(x.shape(), kFloat64, &gen), dw = randn(w.shape(), kFloat64, &gen);
+  CHECK(dot(ops::conv2d(dx, w, Tensor(), p), g) == doctest::Approx(dot(dx, grads[0])).epsilon(1e-12));
+  CHECK(dot(ops::conv2d(x, dw, Tensor(), p), g) == doctest::Approx(dot(dw, grads[1])).epsilon(1e-12));
+  CHECK(grads[2].to_vector<double>() == ops::sum_to(g, {1, 4, 1, 1}).to_vector<double>());
+  const auto only_bias = ops::conv2d_backward(g, x, w, p, {false, false, true});
+  CHECK(!only_bias[0].defined());
+  CHECK(!only_bias[1].defined());
+  tests::expect_error([&] { ops::conv2d_backward(ops::slice(g, 3, 0, 1), x, w, p, {true, true, false}); },
+                      {"conv2d backward", "output gradient of shape [3, 4, 4, 6]"});
+  tests::expect_error([&] { ops::conv2d_backward(ops::cast(g, kFloat32), x, w, p, {true, true, false}); },
+                      {"conv2d backward"});
+}
