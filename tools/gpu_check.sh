@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one call of a few minutes (make gpu-check):
-#   1. build for sm_90 with every core (tests and benchmarks),
+#   1. build for sm_90 with every core (tests and benchmarks), with cuDNN (USE_CUDNN=1) where
+#      cudnn.h is found, so the conv benchmark sets facet's algorithms beside cuDNN,
 #   2. run the whole test suite, the cuda suite included,
 #   3. compute-sanitizer memcheck over the cuda suite, racecheck over the reduction kernels,
 #   4. the benchmarks (GPU and CPU),
@@ -50,7 +51,15 @@ benches() {
   done
 }
 
-step build make -j"$jobs" BUILD="$build" CUDA=1 CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
+# cuDNN where its header is, in the places the Makefile looks.
+nvcc_path=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+cuda_home=$(dirname "$(dirname "$(readlink -f "$nvcc_path")")")
+use_cudnn=0
+for h in "$cuda_home/include/cudnn.h" /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h; do
+  [ -f "$h" ] && use_cudnn=1
+done
+
+step build make -j"$jobs" BUILD="$build" CUDA=1 USE_CUDNN=$use_cudnn CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
   $(ls bench/*.cpp | sed "s|bench/\(.*\)\.cpp|$build/bench/\1|")
 built=$?
 gpus=0
@@ -76,7 +85,7 @@ elif [ ! -x "$sanitizer" ]; then
 else
   step memcheck "$sanitizer" --tool memcheck --error-exitcode 1 "$build/facet_tests" -ts=cuda
   step racecheck "$sanitizer" --tool racecheck --error-exitcode 1 "$build/facet_tests" -ts=cuda \
-    -tc='*reductions*,*softmax*'
+    -tc='*reductions*,*softmax*,*implicit_gemm kernel*'
   step bench benches
 fi
 
@@ -84,8 +93,9 @@ fi
   echo
   echo "== gpu-check $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  echo "cudnn: $([ "$use_cudnn" = 1 ] && echo "built in (USE_CUDNN=1)" || echo "not found, built without")"
   [ -f "$out/tests.log" ] && grep -E '^[0-9]+ passed' "$out/tests.log" | tail -1 | sed 's/^/tests: /'
-  [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ ' "$out/bench.log"
+  [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ |^  conv_' "$out/bench.log"
   echo
   cat "$summary"
 } | tee "$out/table.txt"
