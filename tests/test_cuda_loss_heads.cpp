@@ -63,12 +63,13 @@ TEST_SUITE("cuda") {
       auto run = [&](Device d) {
         head->to(d);
         head->zero_grad();
-        Tensor x = x0.to(d).set_requires_grad(true);
+        // detach: on the CPU, to() hands back x0 itself, whose grad flag must not reach the GPU copy.
+        Tensor x = x0.to(d).detach().set_requires_grad(true);
         const Tensor loss = fused ? head->loss(x, y.to(d)) : nn::cross_entropy(head(x, y.to(d)), y.to(d));
         loss.backward();
         return std::vector<Tensor>{loss.to(Device::cpu()), x.grad().to(Device::cpu()), head->weight.grad().to(Device::cpu())};
       };
-      const auto c = run(Device::cpu()), g = run(gpu());
+      const std::vector<Tensor> c = run(Device::cpu()), g = run(gpu());
       for (size_t i = 0; i < c.size(); ++i) CHECK(tests::rel_error(g[i], c[i].to_vector<double>()) <= 1e-5);
     };
     nn::AddMarginProduct cosface(dim, classes);

@@ -269,7 +269,9 @@ TEST_SUITE("cuda") {
     const Tensor b = randn({5}, kFloat32, &gen);
     std::vector<std::vector<Tensor>> grads;
     for (Device d : {Device::cpu(), gpu()}) {
-      Tensor xd = x.to(d).set_requires_grad(true), wd = wt.to(d).set_requires_grad(true), bd = b.to(d).set_requires_grad(true);
+      // detach: on the CPU, to() hands back the tensor itself, whose grad flag must not reach the GPU copy.
+      Tensor xd = x.to(d).detach().set_requires_grad(true), wd = wt.to(d).detach().set_requires_grad(true),
+             bd = b.to(d).detach().set_requires_grad(true);
       const Tensor y = max_pool2d(relu(conv2d(xd, wd, bd, {1, 1}, {1, 1})), {2, 2});
       (y * y).sum().backward();
       grads.push_back({y.detach(), xd.grad(), wd.grad(), bd.grad()});
@@ -346,7 +348,7 @@ TEST_SUITE("cuda") {
     const Tensor y = ops::cast(ops::binary(BinaryOp::Mul, rand({16}, kFloat64, &gen), 4.0), kInt64);
     std::vector<Tensor> grads;
     for (Device d : {Device::cpu(), gpu()}) {
-      Tensor wd = w.to(d).set_requires_grad(true);
+      Tensor wd = w.to(d).detach().set_requires_grad(true);
       const Tensor logits = normalize(linear(x.to(d), wd), 1) * 30.0;
       const Tensor loss = -(log_softmax(logits, 1) * one_hot(y.to(d), 4)).sum() / 16.0;
       loss.backward();
