@@ -84,14 +84,20 @@ TEST_SRCS := $(wildcard tests/*.cpp)
 # bench/cuda_*.cpp time GPU kernels against cuBLAS and the copy bandwidth: CUDA builds only.
 BENCH_SRCS := $(filter-out $(if $(filter 1,$(CUDA)),,bench/cuda_%.cpp),$(wildcard bench/*.cpp))
 
+# The examples: examples/fashion_mnist/*.cpp other than the programs are shared by train and verify.
+EXAMPLE_SRCS := $(filter-out examples/fashion_mnist/train.cpp,$(wildcard examples/fashion_mnist/*.cpp))
+EXAMPLE_OBJS := $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.o)
+EXAMPLE_BINS := $(BUILD)/examples/train $(BUILD)/examples/verify
+
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/obj/%.cu.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libfacet.a
 TEST_BIN  := $(BUILD)/facet_tests
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all test bench demo deps info clean gpu-check
-all: info $(LIB) $(TEST_BIN)
+.PHONY: all examples test bench demo deps info clean gpu-check
+all: info $(LIB) $(TEST_BIN) $(EXAMPLE_BINS)
+examples: info $(EXAMPLE_BINS)
 
 info:
 	@echo "facet: nvcc=$(if $(filter 1,$(CUDA)),$(NVCC) (CUDA $(CUDA_VERSION), $(CUDA_ARCH)),$(if $(NVCC),found but off (CUDA=0),not found)) cudnn=$(CUDNN) use_cudnn=$(USE_CUDNN) openblas=$(OPENBLAS) doctest=$(DOCTEST) sanitize=$(SANITIZE) build=$(BUILD)"
@@ -104,6 +110,14 @@ $(LIB): $(LIB_OBJS)
 
 $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/examples/train: $(BUILD)/obj/examples/fashion_mnist/train.o $(EXAMPLE_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/examples/verify: $(BUILD)/obj/examples/verify/verify.o $(EXAMPLE_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.cpp $(LIB)
 	@mkdir -p $(dir $@)
@@ -144,4 +158,5 @@ gpu-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_BINS:=.d) $(EXAMPLE_OBJS:.o=.d) \
+  $(BUILD)/obj/examples/fashion_mnist/train.d $(BUILD)/obj/examples/verify/verify.d

@@ -1,0 +1,128 @@
+#include "examples/fashion_mnist/options.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/error.h"
+
+namespace example {
+
+namespace {
+
+const char* kUsage =
+    "usage: train [--head softmax|center|cosface|arcface|sphereface|combined|subcenter]\n"
+    "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
+    "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
+    "             [--limit N] [--augment 0|1] [--quiet]\n"
+    "Trains on Fashion-MNIST (any MNIST-format folder with --data), prints test accuracy each epoch,\n"
+    "and writes DIR/model.safetensors, DIR/metrics.csv, DIR/curves.png (and DIR/features.png for\n"
+    "--feat-dim 2). --resume continues the run in DIR from its last finished epoch.\n";
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::fprintf(stderr, "train: %s\n%s", why.c_str(), kUsage);
+  std::exit(2);
+}
+
+int64_t to_int(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    const long long n = std::stoll(v, &used);
+    if (used == v.size()) return n;
+  } catch (const std::exception&) {
+  }
+  usage_error(flag + " wants a whole number, got \"" + v + "\"");
+}
+
+double to_double(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    const double x = std::stod(v, &used);
+    if (used == v.size()) return x;
+  } catch (const std::exception&) {
+  }
+  usage_error(flag + " wants a number, got \"" + v + "\"");
+}
+
+void set(Options& o, const std::string& key, const std::string& v) {
+  if (key == "--head") o.head = v;
+  else if (key == "--model") o.model = v;
+  else if (key == "--feat-dim") o.feat_dim = to_int(key, v);
+  else if (key == "--epochs") o.epochs = to_int(key, v);
+  else if (key == "--batch") o.batch = to_int(key, v);
+  else if (key == "--lr") o.lr = to_double(key, v);
+  else if (key == "--device") o.device = v;
+  else if (key == "--seed") o.seed = static_cast<uint64_t>(to_int(key, v));
+  else if (key == "--out") o.out = v;
+  else if (key == "--data") o.data = v;
+  else if (key == "--limit") o.limit = to_int(key, v);
+  else if (key == "--augment") o.augment = static_cast<int>(to_int(key, v));
+  else usage_error("unknown option " + key);
+}
+
+}  // namespace
+
+Options parse_train_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (a == "--resume") {
+      o.resume = true;
+      continue;
+    }
+    if (a == "--quiet") {
+      o.quiet = true;
+      continue;
+    }
+    if (i + 1 >= argc) usage_error(a + " needs a value");
+    set(o, a, argv[++i]);
+  }
+  if (o.epochs < 1 || o.batch < 1 || o.lr <= 0 || o.limit < 0) usage_error("--epochs, --batch and --lr must be positive");
+  if (o.augment < -1 || o.augment > 1) usage_error("--augment is 0 or 1");
+  if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") usage_error("--device is auto, cpu or cuda");
+  return o;
+}
+
+void save_config(const Options& o, const std::string& path) {
+  std::ostringstream s;
+  s << "head " << o.head << "\nmodel " << o.model << "\nfeat-dim " << o.feat_dim << "\nepochs " << o.epochs
+    << "\nbatch " << o.batch << "\nlr " << o.lr << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
+    << "\naugment " << o.augment << "\n";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << s.str();
+    if (!f.flush()) throw facet::Error("save_config", "a writable " + tmp, "a write failure");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+Options load_config(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw facet::Error("load_config", "a run folder with config.txt (written by train)", "no file " + path);
+  Options o;
+  std::string key, value;
+  while (f >> key >> value) {
+    if (key == "head") o.head = value;
+    else if (key == "model") o.model = value;
+    else if (key == "feat-dim") o.feat_dim = std::stoll(value);
+    else if (key == "epochs") o.epochs = std::stoll(value);
+    else if (key == "batch") o.batch = std::stoll(value);
+    else if (key == "lr") o.lr = std::stod(value);
+    else if (key == "seed") o.seed = std::stoull(value);
+    else if (key == "data") o.data = value;
+    else if (key == "limit") o.limit = std::stoll(value);
+    else if (key == "augment") o.augment = std::stoi(value);
+    else throw facet::Error("load_config", "known keys in " + path, "\"" + key + "\"");
+  }
+  return o;
+}
+
+}  // namespace example

@@ -1,0 +1,78 @@
+#include "examples/fashion_mnist/run.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/ops.h"
+#include "data/dataloader.h"
+
+namespace example {
+
+using namespace facet;
+
+Device pick_device(const std::string& name) {
+  if (name == "cpu") return Device::cpu();
+  if (name == "cuda") {
+    FACET_CHECK(cuda_device_count() > 0, "--device cuda", "a CUDA GPU", "none found");
+    return Device::cuda(0);
+  }
+  return Device::best();
+}
+
+data::TensorDataset load_split(const std::string& dir, data::Split split, int64_t limit) {
+  data::TensorDataset all = data::load_mnist(dir, split);
+  if (limit <= 0 || limit >= all.size()) return all;
+  return data::TensorDataset(ops::narrow(all.images(), 0, 0, limit), ops::narrow(all.labels(), 0, 0, limit));
+}
+
+data::Transform fashion_normalize() { return data::normalize({0.2860f}, {0.3530f}); }
+
+TrainModel::TrainModel(const std::string& model, const std::string& head_name, int64_t feat_dim) : Module("TrainModel") {
+  backbone = register_module("backbone", make_backbone(model, feat_dim));
+  head = register_module("head", make_head(head_name, feat_dim, 10));
+}
+
+int64_t count_correct(const Tensor& scores, const Tensor& labels) {
+  return eq(argmax(scores, 1), labels).sum().to(Device::cpu()).item<int64_t>();
+}
+
+Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device device, bool keep_features) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  data::DataLoader loader(set, data::DataLoaderOptions(1000).transform(fashion_normalize()));
+  Evaluation eval;
+  int64_t correct = 0;
+  std::vector<Tensor> parts;
+  for (auto& batch : loader) {
+    const Tensor y = batch.y.to(device);
+    const Tensor features = model.backbone->forward(batch.x.to(device));
+    correct += count_correct(model.head->scores(features), y);
+    if (keep_features) parts.push_back(features.to(Device::cpu()));
+  }
+  eval.accuracy = static_cast<double>(correct) / set.size();
+  eval.labels = set.labels();
+  if (keep_features) {
+    const int64_t dim = parts.front().size(1);
+    eval.features = empty({set.size(), dim});
+    int64_t row = 0;
+    for (const Tensor& p : parts) {
+      ops::copy_(ops::narrow(eval.features, 0, row, p.size(0)), p);
+      row += p.size(0);
+    }
+  }
+  model.train(was_training);
+  return eval;
+}
+
+void write_features(const Evaluation& eval, bool normalized, const std::string& path) {
+  const Tensor f = normalized ? ops::normalize(eval.features, 1, 1e-12) : eval.features;
+  const std::vector<float> v = f.to_vector<float>();
+  const std::vector<int64_t> y = eval.labels.to_vector<int64_t>();
+  std::ofstream out(path + ".tmp", std::ios::trunc);
+  for (size_t i = 0; i < y.size(); ++i) out << v[2 * i] << ' ' << v[2 * i + 1] << ' ' << y[i] << '\n';
+  out.close();
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+}  // namespace example

@@ -1,0 +1,47 @@
+#pragma once
+// What train and verify share: the device choice, the data with its normalization, the model
+// (a backbone and a head under one module, so one checkpoint holds both), and evaluation.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/transforms.h"
+#include "examples/fashion_mnist/heads.h"
+#include "examples/fashion_mnist/models.h"
+#include "facet.h"
+
+namespace example {
+
+// "auto" is CUDA when a GPU is there, else the CPU; "cuda" without a GPU is a facet::Error.
+facet::Device pick_device(const std::string& name);
+
+// A split of the MNIST-format folder, cut to its first `limit` samples when limit > 0.
+facet::data::TensorDataset load_split(const std::string& dir, facet::data::Split split, int64_t limit);
+
+// Fashion-MNIST's training-set mean and standard deviation (0.2860, 0.3530).
+facet::data::Transform fashion_normalize();
+
+class TrainModel : public facet::nn::Module {
+ public:
+  TrainModel(const std::string& model, const std::string& head, int64_t feat_dim);
+  std::shared_ptr<Backbone> backbone;
+  std::shared_ptr<Head> head;
+};
+
+// Correct predictions (argmax of scores [B, C] against labels [B]).
+int64_t count_correct(const facet::Tensor& scores, const facet::Tensor& labels);
+
+struct Evaluation {
+  double accuracy = 0;
+  facet::Tensor features;  // [N, feat_dim] on the CPU, when asked for
+  facet::Tensor labels;    // [N]
+};
+
+// Test-set accuracy in eval mode; the features too when keep_features.
+Evaluation evaluate(TrainModel& model, const facet::data::TensorDataset& set, facet::Device device, bool keep_features);
+
+// "x y label" lines of 2-D features (normalized first when `normalized`), for plot_features.
+void write_features(const Evaluation& eval, bool normalized, const std::string& path);
+
+}  // namespace example
