@@ -3,7 +3,8 @@
 # As root it runs apt-get itself; otherwise it prints the one command to run and fails.
 set -euo pipefail
 
-packages=(g++ make doctest-dev libopenblas-dev zlib1g-dev)
+# dataset-fashion-mnist: the examples' data and the smoke test; gnuplot-nox: the examples' pictures.
+packages=(g++ make doctest-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "deps: not a Debian system; make sure these are installed: ${packages[*]}"
