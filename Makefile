@@ -95,7 +95,7 @@ LIB       := $(BUILD)/libfacet.a
 TEST_BIN  := $(BUILD)/facet_tests
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all examples test bench demo deps info clean gpu-check
+.PHONY: all examples test bench demo deps info clean gpu-check check-resume
 all: info $(LIB) $(TEST_BIN) $(EXAMPLE_BINS)
 examples: info $(EXAMPLE_BINS)
 
@@ -157,6 +157,10 @@ demo:
 
 deps:
 	@tools/deps.sh
+
+# --resume continues bit for bit on the CPU (two short runs; a few minutes on two cores).
+check-resume: examples
+	@tools/check_resume.sh $(BUILD)
 
 gpu-check:
 	@tools/gpu_check.sh

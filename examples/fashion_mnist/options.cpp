@@ -17,7 +17,7 @@ const char* kUsage =
     "usage: train [--head softmax|center|cosface|arcface|sphereface|combined|subcenter]\n"
     "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
     "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
-    "             [--limit N] [--augment 0|1] [--quiet]\n"
+    "             [--limit N] [--augment 0|1] [--quiet] [--stop-after EPOCH]\n"
     "Trains on Fashion-MNIST (any MNIST-format folder with --data), prints test accuracy each epoch,\n"
     "and writes DIR/model.safetensors, DIR/metrics.csv, DIR/curves.png (and DIR/features.png for\n"
     "--feat-dim 2). --resume continues the run in DIR from its last finished epoch.\n";
@@ -60,6 +60,7 @@ void set(Options& o, const std::string& key, const std::string& v) {
   else if (key == "--data") o.data = v;
   else if (key == "--limit") o.limit = to_int(key, v);
   else if (key == "--augment") o.augment = static_cast<int>(to_int(key, v));
+  else if (key == "--stop-after") o.stop_after = to_int(key, v);
   else usage_error("unknown option " + key);
 }
 

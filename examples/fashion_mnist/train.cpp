@@ -203,6 +203,10 @@ int main(int argc, char** argv) {
       write_text(o.out + "/latest.txt", "epoch " + std::to_string(epoch + 1) + "\n");
       if (epoch > 0) fs::remove_all(o.out + "/epoch-" + std::to_string(epoch));
       if (o.feat_dim == 2) write_features(eval, model.head->angular(), o.out + "/features.tsv");
+      if (epoch + 1 == o.stop_after && epoch + 1 < o.epochs) {
+        std::printf("stopped after epoch %lld (--stop-after); continue with --resume\n", static_cast<long long>(epoch + 1));
+        return 0;
+      }
     }
     // The final weights under a fixed name, for verify.
     fs::copy_file(o.out + "/epoch-" + std::to_string(o.epochs) + "/model.safetensors", o.out + "/model.safetensors",
