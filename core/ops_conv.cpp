@@ -1,6 +1,8 @@
-// Front door of convolution: every check once, then the algorithm. On the CPU, and on the GPU
-// under Im2colGemm, a convolution is im2col (a column matrix [C*KH*KW, N*OH*OW]) and one GEMM with
-// the weight as [O, C*KH*KW]; its backward is two GEMMs and col2im. On the GPU, ImplicitGemm runs
+// Front door of convolution: every check once, then the algorithm. On the CPU, a convolution runs
+// image by image (cpu/conv.cpp: im2col of one image into a cache-sized buffer and a GEMM that
+// writes the image's output in place). On the GPU under Im2colGemm, it is im2col (a column matrix
+// [C*KH*KW, N*OH*OW]) and one GEMM with the weight as [O, C*KH*KW]; its backward is two GEMMs and
+// col2im. On the GPU, ImplicitGemm runs
 // facet's own forward kernel that never writes the column matrix (its backward is the GEMM one),
 // and Cudnn runs cuDNN for all three passes. The backward recomputes the columns instead of
 // keeping them from the forward: one im2col more per step, against holding a buffer of
@@ -9,6 +11,7 @@
 
 #include "core/factory.h"
 #include "core/ops_common.h"
+#include "cpu/conv.h"
 #include "cuda/conv.h"
 
 namespace facet::ops {
@@ -69,6 +72,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const WindowGeometry g = check_conv("conv2d", x, weight, bias, p, w);
   const int64_t n = x.size(0), o = weight.size(0);
   const Tensor xc = contiguous(x), wc = contiguous(weight), bc = bias.defined() ? contiguous(bias) : bias;
+  if (x.device().is_cpu()) {
+    Tensor out = output("conv2d", {n, o, g.out_h, g.out_w}, x.dtype(), x.device());
+    cpu::conv2d_forward(xc, wc, bc, g, out);
+    return out;
+  }
   const cuda::ConvAlgorithm algorithm = algorithm_for(x, weight);
   if (algorithm == cuda::ConvAlgorithm::Im2colGemm) {
     // One GEMM for the whole batch: [O, R] @ [R, N*OH*OW] -> [O, N, OH, OW] -> an NCHW view.
@@ -101,6 +109,12 @@ std::array<Tensor, 3> conv2d_backward(const Tensor& grad, const Tensor& x, const
   if (needs[2]) out[2] = reshape(sum_to(gc, {1, o, 1, 1}), {o});
   if (!needs[0] && !needs[1]) return out;
   const Tensor xc = contiguous(x), wc = contiguous(weight);
+  if (x.device().is_cpu()) {
+    if (needs[0]) out[0] = output(op, x.shape(), x.dtype(), x.device());
+    if (needs[1]) out[1] = output(op, weight.shape(), x.dtype(), x.device());
+    cpu::conv2d_backward(gc, xc, wc, g, out[0], out[1]);
+    return out;
+  }
   if (algorithm_for(x, weight) == cuda::ConvAlgorithm::Cudnn) {
     check_cudnn_sizes(op, x, weight, g);
     if (needs[0]) {

@@ -208,3 +208,50 @@ TEST_CASE("conv2d backward: gradients as the direct adjoints, and a bad output g
   tests::expect_error([&] { ops::conv2d_backward(ops::cast(g, kFloat32), x, w, p, {true, true, false}); },
                       {"conv2d backward"});
 }
+
+TEST_CASE("conv2d on the CPU, image by image: float32 forward and backward match float64 for 1x1, batch 1, odd batches and ragged tiles") {
+  // Sizes that land on every edge of cpu/conv.cpp and cpu/gemm_f32.cpp: the 1x1 path without
+  // columns, batches that do not split evenly over the threads, out channels off the 8-row tile,
+  // output planes off the 32-column tile, and k that is not a multiple of 16.
+  struct Case {
+    Shape x, w;
+    Pair2 s, p;
+  };
+  const Case cases[] = {{{1, 5, 6, 7}, {3, 5, 1, 1}, {1, 1}, {0, 0}},    {{3, 5, 6, 7}, {9, 5, 1, 1}, {1, 1}, {0, 0}},
+                        {{2, 4, 7, 7}, {6, 4, 1, 1}, {2, 2}, {0, 0}},    {{5, 3, 11, 13}, {13, 3, 3, 3}, {1, 1}, {1, 1}},
+                        {{2, 40, 5, 5}, {17, 40, 3, 3}, {1, 1}, {1, 1}}, {{7, 2, 4, 4}, {33, 2, 2, 2}, {1, 1}, {0, 0}},
+                        {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}, {1, 1}}};
+  for (const Case& c : cases) {
+    INFO(shape_str(c.x) << " " << shape_str(c.w));
+    Generator gen(17);
+    const Tensor x = randn(c.x, kFloat64, &gen), w = randn(c.w, kFloat64, &gen), b = randn({c.w[0]}, kFloat64, &gen);
+    const ops::ConvParams p{{c.s[0], c.s[1]}, {c.p[0], c.p[1]}, {1, 1}};
+    const Tensor y = ops::conv2d(x, w, b, p);
+    const int64_t oh = y.size(2), ow = y.size(3);
+    CHECK(tests::rel_error(y, reference_conv(x, w, b, c.s, c.p, {1, 1}, oh, ow)) < 1e-12);
+    const Tensor g = randn(y.shape(), kFloat64, &gen);
+    const auto grads = ops::conv2d_backward(g, x, w, p, {true, true, true});
+    const auto f = [](const Tensor& t) { return ops::cast(t, kFloat32); };
+    const Tensor y32 = ops::conv2d(f(x), f(w), f(b), p);
+    const auto grads32 = ops::conv2d_backward(f(g), f(x), f(w), p, {true, true, true});
+    CHECK(tests::rel_error(y32, y.to_vector<double>()) < 1e-5);
+    for (int i = 0; i < 3; ++i) CHECK(tests::rel_error(grads32[i], grads[i].to_vector<double>()) < 1e-5);
+    // The adjoint identities hold for the 1x1 path too (the float64 gradients above are the reference).
+    const auto dot = [](const Tensor& a, const Tensor& b) { return ops::sum(ops::binary(BinaryOp::Mul, a, b)).item<double>(); };
+    const Tensor dx = randn(x.shape(), kFloat64, &gen), dw = randn(w.shape(), kFloat64, &gen);
+    CHECK(dot(ops::conv2d(dx, w, Tensor(), p), g) == doctest::Approx(dot(dx, grads[0])).epsilon(1e-12));
+    CHECK(dot(ops::conv2d(x, dw, Tensor(), p), g) == doctest::Approx(dot(dw, grads[1])).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("conv2d on the CPU gives the same bits on repeated runs (fixed thread count)") {
+  Generator gen(19);
+  const Tensor x = randn({9, 6, 10, 10}, kFloat32, &gen), w = randn({10, 6, 3, 3}, kFloat32, &gen);
+  const ops::ConvParams p{{1, 1}, {1, 1}, {1, 1}};
+  const Tensor g = randn({9, 10, 10, 10}, kFloat32, &gen);
+  const auto a = ops::conv2d_backward(g, x, w, p, {true, true, false});
+  const auto b = ops::conv2d_backward(g, x, w, p, {true, true, false});
+  CHECK(a[0].to_vector<float>() == b[0].to_vector<float>());
+  CHECK(a[1].to_vector<float>() == b[1].to_vector<float>());
+  CHECK(ops::conv2d(x, w, Tensor(), p).to_vector<float>() == ops::conv2d(x, w, Tensor(), p).to_vector<float>());
+}

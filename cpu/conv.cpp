@@ -1,0 +1,227 @@
+// Convolution on the CPU, one image at a time: im2col of the image into a thread's own column
+// buffer [C*KH*KW, OH*OW] (0.9 MB for 32 channels, 3x3, 28x28: it stays in L2), then one GEMM
+// weight [O, C*KH*KW] x columns that writes the image's output [O, OH*OW] in place in NCHW, so
+// there is no batch-sized column matrix and no permute. Threads (OpenMP) take contiguous ranges
+// of images; the GEMM inside is serial. A 1x1, stride-1, unpadded window needs no columns: the
+// image is its own column matrix.
+// Backward per image: grad columns = weight^T x grad_out[n], scattered back by col2im; grad
+// weight = sum over images of grad_out[n] x columns[n]^T, one accumulator per thread, added in
+// thread order (deterministic for a given thread count).
+// Floor: 2*N*O*C*KH*KW*OH*OW flops a pass (forward; the backward is twice that), at the GEMM's
+// rate (cpu/gemm_f32.cpp); im2col and col2im move C*KH*KW*OH*OW elements per image through L2.
+// float32 runs cpu/gemm_f32's kernels; float64 (gradchecks, references) runs OpenBLAS's dgemm,
+// held to one thread while the images run in parallel.
+#include "cpu/conv.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/dispatch.h"
+#include "cpu/gemm_f32.h"
+
+namespace facet::cpu {
+
+namespace {
+
+bool pointwise(const WindowGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
+}
+
+// One image [C, H, W] into columns [C*KH*KW, OH*OW] (core/conv_math.h's layout for N = 1).
+template <class T>
+void im2col_image(const T* x, const WindowGeometry& g, T* cols) {
+  const int64_t ncols = g.cols();
+  for (int64_t r = 0; r < g.rows(); ++r) {
+    const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+    const T* plane = x + c * g.height * g.width;
+    T* out = cols + r * ncols;
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+      T* line = out + oh * g.out_w;
+      if (ih < 0 || ih >= g.height) {
+        std::fill(line, line + g.out_w, T(0));
+        continue;
+      }
+      const T* src = plane + ih * g.width;
+      const int64_t shift = kj * g.dilation_w - g.pad_w;
+      if (g.stride_w == 1) {  // a shifted copy with zeros at the two ends
+        const int64_t lo = std::clamp<int64_t>(-shift, 0, g.out_w), hi = std::clamp<int64_t>(g.width - shift, lo, g.out_w);
+        std::fill(line, line + lo, T(0));
+        std::copy(src + lo + shift, src + hi + shift, line + lo);
+        std::fill(line + hi, line + g.out_w, T(0));
+        continue;
+      }
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t iw = ow * g.stride_w + shift;
+        line[ow] = iw < 0 || iw >= g.width ? T(0) : src[iw];
+      }
+    }
+  }
+}
+
+// The adjoint: image [C, H, W] = the sum of every column element im2col copied from it. Serial
+// within an image, rows in order, so the sums' order is fixed.
+template <class T>
+void col2im_image(const T* cols, const WindowGeometry& g, T* x) {
+  std::fill(x, x + g.image_size(), T(0));
+  const int64_t ncols = g.cols();
+  for (int64_t r = 0; r < g.rows(); ++r) {
+    const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+    T* plane = x + c * g.height * g.width;
+    const T* in = cols + r * ncols;
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+      if (ih < 0 || ih >= g.height) continue;
+      T* dst = plane + ih * g.width;
+      const T* line = in + oh * g.out_w;
+      const int64_t shift = kj * g.dilation_w - g.pad_w;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t iw = ow * g.stride_w + shift;
+        if (iw >= 0 && iw < g.width) dst[iw] += line[ow];
+      }
+    }
+  }
+}
+
+// C[m, n] (+)= A B with A and B given as (pointer, row stride, column stride).
+void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
+  sgemm(m, n, k, a, b, c, ldc, accumulate);
+}
+void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t ars, int64_t acs, const double* b, int64_t brs,
+          int64_t bcs, double* c, int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS leaves C untouched when k = 0
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0);
+    return;
+  }
+  const bool ta = acs != 1, tb = bcs != 1;
+  const int64_t lda = ta ? std::max(acs, m) : std::max(ars, k), ldb = tb ? std::max(bcs, k) : std::max(brs, n);
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb),
+              accumulate ? 1.0 : 0.0, c, static_cast<int>(ldc));
+}
+
+// The three products of a convolution, by dtype.
+template <class T>
+void product_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b, int64_t ldb, T* c,
+                int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) gemm(m, n, k, {a, ars, acs}, {b, ldb, 1}, c, ldc, accumulate);
+  else gemm(m, n, k, a, ars, acs, b, ldb, 1, c, ldc, accumulate);
+}
+template <class T>
+void product_nt(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc,
+                bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) sgemm_nt(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  else gemm(m, n, k, a, lda, 1, b, 1, ldb, c, ldc, accumulate);
+}
+
+// OpenBLAS's own threads would fight the images' threads (and a pthreads OpenBLAS does not see
+// OpenMP's regions): while the images run in parallel, BLAS runs on one thread.
+struct SerialBlas {
+  int saved = 0;
+  explicit SerialBlas(bool uses_blas) {
+    if (uses_blas && (saved = openblas_get_num_threads()) > 1) openblas_set_num_threads(1);
+  }
+  ~SerialBlas() {
+    if (saved > 1) openblas_set_num_threads(saved);
+  }
+};
+
+template <class T>
+bool uses_blas() {
+  return !std::is_same_v<T, float> || !sgemm_has_avx512();
+}
+
+// Runs body(thread, first image, end image) on contiguous, static ranges of images.
+template <class Body>
+int for_image_ranges(int64_t n, Body&& body) {
+  int used = 1;
+#pragma omp parallel if (n > 1)
+  {
+    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    if (t == 0) used = threads;
+    body(t, n * t / threads, n * (t + 1) / threads);
+  }
+  return used;
+}
+
+// Column buffers kept per thread between calls: fresh ones per call would cost page faults.
+template <class T>
+T* scratch(std::vector<T>& buf, int64_t size) {
+  if (static_cast<int64_t>(buf.size()) < size) buf.resize(size);
+  return buf.data();
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const WindowGeometry& g,
+                    const Tensor& out) {
+  const int64_t n = x.size(0), o = weight.size(0), rows = g.rows(), ncols = g.cols();
+  dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    const T* pb = bias.defined() ? bias.data<T>() : nullptr;
+    T* py = out.data<T>();
+    const bool direct = pointwise(g);
+    SerialBlas serial(uses_blas<T>());
+    for_image_ranges(n, [&](int, int64_t first, int64_t end) {
+      thread_local std::vector<T> cols_buf;
+      T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
+      for (int64_t b = first; b < end; ++b) {
+        const T* image = px + b * g.image_size();
+        if (!direct) im2col_image(image, g, cols);
+        T* y = py + b * o * ncols;
+        if (pb)
+          for (int64_t oc = 0; oc < o; ++oc) std::fill(y + oc * ncols, y + (oc + 1) * ncols, pb[oc]);
+        product_nn<T>(o, ncols, rows, pw, rows, 1, direct ? image : cols, ncols, y, ncols, pb != nullptr);
+      }
+    });
+  });
+}
+
+void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, const WindowGeometry& g,
+                     const Tensor& grad_x, const Tensor& grad_weight) {
+  const int64_t n = x.size(0), o = weight.size(0), rows = g.rows(), ncols = g.cols();
+  dispatch_floating(x.dtype(), "conv2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = grad.data<T>();
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    T* pgx = grad_x.defined() ? grad_x.data<T>() : nullptr;
+    const bool want_w = grad_weight.defined(), direct = pointwise(g);
+    const int64_t wsize = o * rows;
+    std::vector<T> partial(want_w ? static_cast<size_t>(omp_get_max_threads() * wsize) : 0, T(0));
+    SerialBlas serial(uses_blas<T>());
+    const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
+      thread_local std::vector<T> cols_buf;
+      T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
+      for (int64_t b = first; b < end; ++b) {
+        const T* gy = pg + b * o * ncols;
+        if (pgx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
+          T* gx = pgx + b * g.image_size();
+          product_nn<T>(rows, ncols, o, pw, 1, rows, gy, ncols, direct ? gx : cols, ncols, false);
+          if (!direct) col2im_image(cols, g, gx);
+        }
+        if (want_w) {  // grad W [O, rows] += grad_out [O, OH*OW] x columns^T
+          const T* image = px + b * g.image_size();
+          if (!direct) im2col_image(image, g, cols);
+          product_nt<T>(o, rows, ncols, gy, ncols, direct ? image : cols, ncols, partial.data() + t * wsize, rows,
+                        true);
+        }
+      }
+    });
+    if (want_w) {
+      T* pgw = grad_weight.data<T>();
+      std::fill(pgw, pgw + wsize, T(0));
+      for (int t = 0; t < used; ++t)
+        for (int64_t i = 0; i < wsize; ++i) pgw[i] += partial[t * wsize + i];
+    }
+  });
+}
+
+}  // namespace facet::cpu

@@ -1,0 +1,17 @@
+#pragma once
+// Convolution kernels that only the CPU backend has, beside the shared interface of
+// core/backend_kernels.h: a per-image im2col + GEMM forward and backward (cpu/conv.cpp).
+// core/ops_conv.cpp checks every argument and calls these with contiguous tensors of one floating
+// dtype on the CPU.
+#include "core/backend_kernels.h"
+
+namespace facet::cpu {
+
+// x [N, C, H, W], weight [O, C, KH, KW], bias [O] or undefined; out [N, O, OH, OW].
+void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const WindowGeometry& g,
+                    const Tensor& out);
+// grad [N, O, OH, OW]; grad_x [N, C, H, W] and grad_weight [O, C, KH, KW] are written where defined.
+void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, const WindowGeometry& g,
+                     const Tensor& grad_x, const Tensor& grad_weight);
+
+}  // namespace facet::cpu

@@ -1,0 +1,192 @@
+// Packed float32 GEMM with an 8 x 32 AVX-512 micro-kernel (see cpu/gemm_f32.h for why it exists).
+// A is packed into panels of 8 rows ([k][8]), B into panels of 32 columns ([k][32], zero-padded),
+// and the kernel keeps a 8 x 32 tile of C in 16 zmm registers over the whole k: per k step two
+// loads of B, eight broadcasts of A and sixteen FMAs. Floor: 2*m*n*k flops at two 16-wide FMAs a
+// cycle (64 flops/cycle); packing moves (m + n) * k floats per call, small beside the flops for
+// the convolution's shapes (m, n >= 32). The convolution's k (C*KH*KW <= a few thousand) keeps
+// one B panel in L1/L2, so there is no k blocking. Measured with bench/conv_layers.
+#include "cpu/gemm_f32.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace facet::cpu {
+
+namespace {
+
+constexpr int64_t kMr = 8, kNr = 32;
+
+// Panels of kMr rows of A, zero-padded: dst[(panel * k + p) * kMr + i] = A(panel * kMr + i, p).
+void pack_a(int64_t m, int64_t k, MatrixView a, float* dst) {
+  for (int64_t i0 = 0; i0 < m; i0 += kMr) {
+    const int64_t mr = std::min(kMr, m - i0);
+    float* out = dst + i0 * k;
+    if (a.rs == 1) {  // A's columns are contiguous: read along them
+      for (int64_t p = 0; p < k; ++p) {
+        const float* src = a.p + i0 + p * a.cs;
+        for (int64_t i = 0; i < mr; ++i) out[p * kMr + i] = src[i];
+        for (int64_t i = mr; i < kMr; ++i) out[p * kMr + i] = 0.0f;
+      }
+    } else {
+      for (int64_t i = 0; i < kMr; ++i) {
+        if (i >= mr) {
+          for (int64_t p = 0; p < k; ++p) out[p * kMr + i] = 0.0f;
+          continue;
+        }
+        const float* src = a.p + (i0 + i) * a.rs;
+        for (int64_t p = 0; p < k; ++p) out[p * kMr + i] = src[p * a.cs];
+      }
+    }
+  }
+}
+
+// One panel of kNr columns of B starting at column j0, zero-padded: dst[p * kNr + j]. The
+// contiguous case is two (masked) vector copies a row: a scalar copy here costs as much as the
+// kernel's FMAs for m = 32.
+__attribute__((target("avx512f"))) void pack_b(int64_t n, int64_t k, MatrixView b, int64_t j0, float* dst) {
+  const int64_t nr = std::min(kNr, n - j0);
+  if (b.cs == 1) {
+    const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : (nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1));
+    for (int64_t p = 0; p < k; ++p) {
+      const float* src = b.p + p * b.rs + j0;
+      _mm512_storeu_ps(dst + p * kNr, _mm512_maskz_loadu_ps(m0, src));
+      _mm512_storeu_ps(dst + p * kNr + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+    }
+  } else {  // B's rows are contiguous in memory down a column (a transposed operand)
+    for (int64_t j = 0; j < kNr; ++j) {
+      if (j >= nr) {
+        for (int64_t p = 0; p < k; ++p) dst[p * kNr + j] = 0.0f;
+        continue;
+      }
+      const float* src = b.p + (j0 + j) * b.cs;
+      for (int64_t p = 0; p < k; ++p) dst[p * kNr + j] = src[p * b.rs];
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void kernel_8x32(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
+                                                     bool accumulate, int64_t mr, int64_t nr) {
+  __m512 acc[kMr][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b + p * kNr), b1 = _mm512_loadu_ps(b + p * kNr + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < kMr; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[p * kMr + i]);
+      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+  }
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : (nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1));
+#pragma GCC unroll 8
+  for (int i = 0; i < kMr; ++i) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    __m512 v0 = acc[i][0], v1 = acc[i][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
+void sgemm_blas(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
+  if (k == 0) {  // BLAS leaves C untouched when k = 0
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  // The packers' views name either stride 1; BLAS wants the other one as the leading dimension.
+  const bool ta = a.cs != 1, tb = b.cs != 1;
+  const int64_t lda = ta ? std::max(a.cs, m) : std::max(a.rs, k), ldb = tb ? std::max(b.cs, k) : std::max(b.rs, n);
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a.p, static_cast<int>(lda), b.p, static_cast<int>(ldb),
+              accumulate ? 1.0f : 0.0f, c, static_cast<int>(ldc));
+}
+
+// C[i0 + i, j0 + j] (+)= dot(A row i0 + i, B row j0 + j) for a 4 x 4 tile, both operands' rows
+// contiguous along k: sixteen accumulators of 16 lanes of k, summed across lanes at the end (in a
+// fixed order). Per 16 k steps: eight loads, sixteen FMAs; no packing at all.
+__attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, const float* a, int64_t lda, const float* b,
+                                                      int64_t ldb, float* c, int64_t ldc, bool accumulate, int64_t mr,
+                                                      int64_t nr) {
+  __m512 acc[4][4];
+  const float* ar[4];
+  const float* br[4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    // Rows past the edge read row 0 again (their results are never stored): no branch in the loop.
+    ar[i] = a + (i < mr ? i : 0) * lda;
+    br[i] = b + (i < nr ? i : 0) * ldb;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  for (int64_t p = 0; p < k; p += 16) {
+    const __mmask16 m = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
+    __m512 bv[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(m, br[j] + p);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+    }
+  }
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) {
+      // Through memory rather than _mm512_reduce_add_ps, whose GCC 12 header trips
+      // -Wmaybe-uninitialized; the lanes are summed in a fixed order either way.
+      alignas(64) float lanes[16];
+      _mm512_store_ps(lanes, acc[i][j]);
+      float v = 0.0f;
+      for (int l = 0; l < 16; ++l) v += lanes[l];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v;
+    }
+}
+
+}  // namespace
+
+void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (!sgemm_has_avx512()) return sgemm(m, n, k, {a, lda, 1}, {b, 1, ldb}, c, ldc, accumulate);
+  // Four B rows stay in L1 while the A rows stream past them.
+  for (int64_t j0 = 0; j0 < n; j0 += 4)
+    for (int64_t i0 = 0; i0 < m; i0 += 4)
+      kernel_nt_4x4(k, a + i0 * lda, lda, b + j0 * ldb, ldb, c + i0 * ldc + j0, ldc, accumulate,
+                    std::min<int64_t>(4, m - i0), std::min<int64_t>(4, n - j0));
+}
+
+bool sgemm_has_avx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (!sgemm_has_avx512()) return sgemm_blas(m, n, k, a, b, c, ldc, accumulate);
+  // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults.
+  thread_local std::vector<float> packed_a, packed_b;
+  const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
+  if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
+  if (static_cast<int64_t>(packed_b.size()) < kNr * k) packed_b.resize(kNr * k);
+  pack_a(m, k, a, packed_a.data());
+  for (int64_t j0 = 0; j0 < n; j0 += kNr) {
+    pack_b(n, k, b, j0, packed_b.data());
+    const int64_t nr = std::min(kNr, n - j0);
+    for (int64_t i0 = 0; i0 < m; i0 += kMr)
+      kernel_8x32(k, packed_a.data() + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate,
+                  std::min(kMr, m - i0), nr);
+  }
+}
+
+}  // namespace facet::cpu

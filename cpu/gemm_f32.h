@@ -1,0 +1,30 @@
+#pragma once
+// A small float32 GEMM for the convolution's per-image products (cpu/conv.cpp), serial: callers
+// thread over images. Why not OpenBLAS here: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
+// know this VM's Xeon (family 6 model 207) and falls back to its Prescott SSE3 kernels, about 6
+// GFLOP/s a core, against 25–35 GFLOP/s for its SkylakeX kernels on the same core; oneDNN, which
+// PyTorch uses, picks AVX-512 from the CPU's feature bits. This GEMM does the same: an AVX-512
+// kernel when the CPU has AVX-512F (checked once at run time), otherwise cblas_sgemm.
+#include <cstdint>
+
+namespace facet::cpu {
+
+// A matrix as the packers read it: element (i, j) at p[i * rs + j * cs]; one of rs, cs is 1.
+struct MatrixView {
+  const float* p;
+  int64_t rs, cs;
+};
+
+// True when this CPU runs the AVX-512 kernel (otherwise sgemm calls cblas_sgemm).
+bool sgemm_has_avx512();
+
+// C[m, n] (rows ldc apart) = (accumulate ? C : 0) + A[m, k] B[k, n]. Serial and deterministic:
+// each C element is a dot product over k in increasing order.
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate);
+
+// The same with B given by rows (C = A B^T, A [m, k] and B [n, k], rows lda and ldb apart): dot
+// products along contiguous rows, without packing (the weight gradient of a convolution).
+void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc, bool accumulate);
+
+}  // namespace facet::cpu
