@@ -20,7 +20,8 @@ struct IdxData {
 
 // Reads and validates a whole file: the magic number, the element type, the sizes, and that the
 // data is exactly as long as the sizes say (a truncated file, trailing bytes and sizes that lie
-// each give a facet::Error naming the file and what was wrong).
+// each give a facet::Error naming the file and what was wrong). In a gzip file the check covers
+// the decompressed bytes; bytes after the gzip stream itself are ignored, as zlib's gzread does.
 IdxData read_idx(const std::string& path);
 
 // An image file [N, rows, cols] as float32 [N, 1, rows, cols], each byte divided by 255.
