@@ -2,6 +2,7 @@
 //   softmax:      dx = y * (g - sum(g * y))
 //   log_softmax:  dx = g - exp(y) * sum(g)
 //   normalize:    y = x / max(|x|, eps); dx = (g - y * sum(g * y)) / |x| where |x| > eps, else g / eps
+//                 (one fused kernel: ops::normalize_backward)
 #include "autograd/functions.h"
 #include "autograd/node.h"
 #include "core/ops.h"
@@ -29,14 +30,9 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 
 Tensor normalize(const Tensor& x, int64_t dim, double eps) {
   const Tensor out = ops::normalize(x, dim, eps);
-  return record("NormalizeBackward", out, {x},
-                [x = ops::alias(x), y = ops::alias(out), dim, eps](const Tensor& g, const NeedsGrad&) {
-                  const Tensor norm = ops::unary(UnaryOp::Sqrt, ops::sum(times(x, x), dim, true));
-                  const Tensor denom = ops::binary(BinaryOp::Maximum, norm, eps);
-                  const Tensor projected = ops::binary(BinaryOp::Div, minus(g, times(y, ops::sum(times(g, y), dim, true))), denom);
-                  const Tensor clamped = ops::binary(BinaryOp::Div, g, eps);
-                  return std::vector<Tensor>{ops::where(ops::binary(BinaryOp::Gt, norm, eps), projected, clamped)};
-                });
+  return record("NormalizeBackward", out, {x}, [x = ops::alias(x), dim, eps](const Tensor& g, const NeedsGrad&) {
+    return std::vector<Tensor>{ops::normalize_backward(x, g, dim, eps)};
+  });
 }
 
 }  // namespace facet

@@ -33,6 +33,9 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   /* x and out contiguous, seen as [outer, n, inner] */                                               \
   K(softmax, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, const Tensor& out))  \
   K(normalize, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, double eps, const Tensor& out)) \
+  /* x, grad and out contiguous [outer, n, inner]: normalize's input gradient (core/ops.h) */         \
+  K(normalize_backward, (const Tensor& x, const Tensor& grad, int64_t outer, int64_t n, int64_t inner,    \
+                         double eps, const Tensor& out))                                               \
   /* contiguous operands seen as [outer, n, inner]; index contiguous int64 */                        \
   K(index_select, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& index,      \
                    const Tensor& out))                                                                \

@@ -68,6 +68,9 @@ Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 // x / max(||x||_2, eps) along dim, as torch.nn.functional.normalize.
 Tensor normalize(const Tensor& x, int64_t dim, double eps);
+// Its input gradient for an output gradient g, in one pass per lane (no temporaries):
+//   (g - x (g . x) / |x|²) / |x| where |x| > eps, else g / eps.
+Tensor normalize_backward(const Tensor& x, const Tensor& grad, int64_t dim, double eps);
 
 // ---- indexing (indices are int64) ----
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);

@@ -36,4 +36,20 @@ Tensor normalize(const Tensor& x, int64_t dim, double eps) {
   return out;
 }
 
+Tensor normalize_backward(const Tensor& x, const Tensor& grad, int64_t dim, double eps) {
+  const char* op = "normalize backward";
+  check_defined(op, x, "the input");
+  check_defined(op, grad, "the gradient");
+  check_floating(op, x);
+  check_same_device(op, x, grad);
+  FACET_CHECK(grad.shape() == x.shape(), op, "a gradient shaped like the input " + x.describe(), grad.describe());
+  FACET_CHECK(eps > 0, op, "eps > 0", "eps " + std::to_string(eps));
+  dim = wrap_dim(op, dim, x.dim());
+  const DimSplit s = split_at(x.shape(), dim);
+  const Tensor xc = contiguous(x), gc = contiguous(grad.dtype() == x.dtype() ? grad : cast(grad, x.dtype()));
+  Tensor out = output(op, x.shape(), x.dtype(), x.device());
+  FACET_DISPATCH(op, x, normalize_backward, xc, gc, s.outer, s.n, s.inner, eps, out);
+  return out;
+}
+
 }  // namespace facet::ops

@@ -1,5 +1,5 @@
-// softmax / log_softmax and L2 normalize along the middle dim of a contiguous [outer, n, inner]
-// view. inner == 1 (rows, the common case: logits [batch, classes], embeddings [batch, dim]):
+// softmax / log_softmax and L2 normalize (forward and backward) along the middle dim of a
+// contiguous [outer, n, inner] view. inner == 1 (rows, the common case: logits [batch, classes], embeddings [batch, dim]):
 // one block per row, block-wide max and sum (double accumulation, as on the CPU). inner > 1: one
 // thread per lane. The max is subtracted before exponentiating, so nothing overflows.
 // Floor: one read and one write per element (the row kernels read x two or three times; a row
@@ -89,6 +89,49 @@ __global__ void normalize_lanes(const T* x, int64_t outer, int64_t n, int64_t in
   }
 }
 
+// normalize's input gradient: (g - x (g.x) / |x|^2) / |x| where |x| > eps, else g / eps.
+template <class T>
+__device__ void normalize_backward_row(const T* x, const T* g, int64_t n, double eps, T* out) {
+  double sq = 0, dot = 0;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    sq += static_cast<double>(x[j]) * x[j];
+    dot += static_cast<double>(g[j]) * x[j];
+  }
+  sq = block_all_reduce(sq, SumOp{}, 0.0);
+  dot = block_all_reduce(dot, SumOp{}, 0.0);
+  const double norm = ::sqrt(sq);
+  const bool above = norm > eps;
+  const double scale = above ? 1.0 / norm : 1.0 / eps, along = above ? dot / sq : 0.0;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) out[j] = static_cast<T>((g[j] - x[j] * along) * scale);
+}
+
+template <class T>
+__global__ void normalize_backward_rows(const T* x, const T* g, int64_t rows, int64_t n, double eps, T* out) {
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    normalize_backward_row(x + row * n, g + row * n, n, eps, out + row * n);
+}
+
+template <class T>
+__global__ void normalize_backward_lanes(const T* x, const T* g, int64_t outer, int64_t n, int64_t inner, double eps,
+                                         T* out) {
+  FACET_GRID_STRIDE_LOOP(lane, outer * inner) {
+    const int64_t first = (lane / inner) * n * inner + lane % inner;
+    double sq = 0, dot = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t k = first + j * inner;
+      sq += static_cast<double>(x[k]) * x[k];
+      dot += static_cast<double>(g[k]) * x[k];
+    }
+    const double norm = ::sqrt(sq);
+    const bool above = norm > eps;
+    const double scale = above ? 1.0 / norm : 1.0 / eps, along = above ? dot / sq : 0.0;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t k = first + j * inner;
+      out[k] = static_cast<T>((g[k] - x[k] * along) * scale);
+    }
+  }
+}
+
 }  // namespace
 
 void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, const Tensor& out) {
@@ -115,6 +158,22 @@ void normalize(const Tensor& x, int64_t outer, int64_t n, int64_t inner, double 
     T* po = static_cast<T*>(out.raw_data());
     if (inner == 1) normalize_rows<T><<<row_grid(outer), kBlock, 0, stream(device)>>>(px, outer, n, eps, po);
     else normalize_lanes<T><<<grid_for(outer * inner), kBlock, 0, stream(device)>>>(px, outer, n, inner, eps, po);
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void normalize_backward(const Tensor& x, const Tensor& grad, int64_t outer, int64_t n, int64_t inner, double eps,
+                        const Tensor& out) {
+  if (outer * n * inner == 0) return;
+  const int device = out.device().index;
+  DeviceGuard guard(device);
+  dispatch_floating(x.dtype(), "normalize backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = static_cast<const T*>(x.raw_data());
+    const T* pg = static_cast<const T*>(grad.raw_data());
+    T* po = static_cast<T*>(out.raw_data());
+    if (inner == 1) normalize_backward_rows<T><<<row_grid(outer), kBlock, 0, stream(device)>>>(px, pg, outer, n, eps, po);
+    else normalize_backward_lanes<T><<<grid_for(outer * inner), kBlock, 0, stream(device)>>>(px, pg, outer, n, inner, eps, po);
     FACET_CUDA_CHECK_LAUNCH();
   });
 }

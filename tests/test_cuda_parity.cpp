@@ -198,6 +198,14 @@ TEST_SUITE("cuda") {
       }
     }
     check_op([](const std::vector<Tensor>& in) { return ops::normalize(in[0], 1, 1e-3); }, {zeros({3, 4})});
+    // normalize's fused backward, along rows and columns, with a row below eps.
+    Generator bgen(12);
+    const Tensor xb = ops::binary(BinaryOp::Mul, randn({33, 1023}, kFloat32, &bgen), ops::unsqueeze(rand({33}, kFloat32, &bgen), 1));
+    const Tensor gb = randn({33, 1023}, kFloat32, &bgen);
+    for (int64_t dim : {0, 1})
+      check_op([=](const std::vector<Tensor>& in) { return ops::normalize_backward(in[0], in[1], dim, 1e-12); }, {xb, gb});
+    check_op([](const std::vector<Tensor>& in) { return ops::normalize_backward(in[0], in[1], 1, 1e-3); },
+             {tensor(std::vector<float>{1e-4f, 0, 3, 4}, {2, 2}), ones({2, 2})});
   }
 
   TEST_CASE("[cuda] indexing: index_select, index_add, gather, scatter_add, one_hot") {

@@ -247,3 +247,17 @@ TEST_CASE("softmax: -inf logits (masks) get probability 0; an all -inf row is Na
   const std::vector<double> all_masked = facet::softmax(facet::full({1, 3}, -INFINITY, facet::kFloat64), 1).to_vector<double>();
   for (double v : all_masked) CHECK(std::isnan(v));
 }
+
+TEST_CASE("normalize's fused backward: values by hand above and below eps, and bad inputs") {
+  // x = (3, 4), g = (1, 2): y = (0.6, 0.8), g.y = 2.2, dx = (g - 2.2 y) / 5 = (-0.064, 0.048).
+  // x = (1e-4, 0) with eps 1e-3: the forward divides by eps, so dx = g / eps.
+  const facet::Tensor x = facet::tensor(std::vector<double>{3, 4, 1e-4, 0}, {2, 2});
+  const facet::Tensor g = facet::tensor(std::vector<double>{1, 2, 1, 1}, {2, 2});
+  CHECK(ft::rel_error(facet::ops::normalize_backward(x, g, 1, 1e-3), {-0.064, 0.048, 1000, 1000}) < 1e-14);
+  // Along dim 0 the columns are (3, 1e-4) and (4, 0).
+  const double n0 = std::sqrt(9 + 1e-8), d0 = (1 * 3 + 1 * 1e-4) / (9 + 1e-8);
+  const double d1 = (2 * 4 + 1 * 0) / 16.0;
+  CHECK(ft::rel_error(facet::ops::normalize_backward(x, g, 0, 1e-3),
+                      {(1 - 3 * d0) / n0, (2 - 4 * d1) / 4, (1 - 1e-4 * d0) / n0, (1 - 0 * d1) / 4}) < 1e-14);
+  ft::expect_error([&] { facet::ops::normalize_backward(x, facet::ones({2}), 1, 1e-3); }, {"normalize backward", "shaped like the input"});
+}
