@@ -47,10 +47,7 @@ Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding, Pa
   if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch's default: stride = kernel
   const auto [out, indices] = ops::max_pool2d(x, window(kernel, stride, padding, dilation));
   return record("MaxPool2dBackward", out, {x}, [shape = x.shape(), indices = indices](const Tensor& g, const NeedsGrad&) {
-    const int64_t n = shape[0], image = shape[1] * shape[2] * shape[3], outputs = indices.numel() / std::max<int64_t>(n, 1);
-    const Tensor flat = ops::scatter_add(zeros({n, image}, g.dtype(), g.device()), 1, ops::reshape(indices, {n, outputs}),
-                                         ops::reshape(ops::contiguous(g), {n, outputs}));
-    return std::vector<Tensor>{ops::reshape(flat, shape)};
+    return std::vector<Tensor>{ops::max_pool2d_backward(g, indices, shape)};
   });
 }
 

@@ -2,6 +2,7 @@
 // checked and computed here once, with PyTorch's output-size formula.
 #include "core/factory.h"
 #include "core/ops_common.h"
+#include "cpu/conv.h"
 
 namespace facet::ops {
 
@@ -74,6 +75,28 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w) {
   const Tensor xc = contiguous(x);
   FACET_DISPATCH("max_pool2d", x, max_pool2d, xc, g, out, indices);
   return {out, indices};
+}
+
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape) {
+  const char* op = "max_pool2d backward";
+  check_defined(op, grad, "the output gradient");
+  check_floating(op, grad);
+  FACET_CHECK(input_shape.size() == 4 && grad.dim() == 4 && grad.size(0) == input_shape[0] &&
+                  grad.size(1) == input_shape[1] && indices.shape() == grad.shape() && indices.dtype() == kInt64,
+              op, "an output gradient and int64 indices [N, C, OH, OW] for input " + shape_str(input_shape),
+              "gradient " + grad.describe() + ", indices " + indices.describe());
+  check_same_device(op, grad, indices);
+  const Tensor gc = contiguous(grad), ic = contiguous(indices);
+  if (grad.device().is_cpu()) {
+    Tensor out = output(op, input_shape, grad.dtype(), grad.device());
+    cpu::max_pool2d_backward(gc, ic, out);
+    return out;
+  }
+  const int64_t n = input_shape[0], image = input_shape[1] * input_shape[2] * input_shape[3];
+  const int64_t outputs = n == 0 ? 0 : grad.numel() / n;
+  const Tensor flat = scatter_add(zeros({n, image}, grad.dtype(), grad.device()), 1, reshape(ic, {n, outputs}),
+                                  reshape(gc, {n, outputs}));
+  return reshape(flat, input_shape);
 }
 
 }  // namespace facet::ops

@@ -3,22 +3,21 @@
 #include <ostream>
 
 #include "autograd/functions.h"
+#include "autograd/node.h"
+#include "core/ops.h"
 #include "core/factory.h"
 
 namespace facet::nn {
 
 Tensor prelu(const Tensor& x, const Tensor& weight) {
-  FACET_CHECK(weight.defined() && weight.dim() == 1, "prelu", "a 1-d weight", weight.describe());
-  Tensor slope = weight;
-  if (weight.size(0) != 1) {
-    FACET_CHECK(x.dim() >= 2 && x.size(1) == weight.size(0), "prelu",
-                "an input with " + std::to_string(weight.size(0)) + " channels in dim 1", x.describe());
-    Shape view(static_cast<size_t>(x.dim()), 1);
-    view[1] = weight.size(0);
-    slope = weight.reshape(view);
-  }
-  // where(x > 0, x, a * x): at x = 0 the input's gradient is a * g, as in PyTorch.
-  return where(gt(x, zeros({}, x.dtype(), x.device())), x, slope * x);
+  // One node over the fused ops (core/ops_prelu.cpp): the composed where(x > 0, x, a * x) cost a
+  // comparison, a product and a select forward and six full-size ops backward.
+  const Tensor out = ops::prelu(x, weight);  // checks the shapes
+  return record("PReluBackward", out, {x, weight},
+                [x = ops::alias(x), w = ops::alias(weight)](const Tensor& g, const NeedsGrad& needs) {
+                  auto [gx, gw] = ops::prelu_backward(g, x, w, needs[0]);
+                  return std::vector<Tensor>{gx, needs[1] ? gw : Tensor()};
+                });
 }
 
 PReLUImpl::PReLUImpl(int64_t num_parameters, double init) : Module("PReLU") {
