@@ -10,7 +10,7 @@
 
 #include "core/factory.h"
 #include "core/shape.h"
-#include "data/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace facet::data {
 

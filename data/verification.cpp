@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "core/ops.h"
-#include "data/atomic_file.h"
+#include "core/atomic_file.h"
 #include "data/sample_random.h"
 
 namespace facet::data {

@@ -1,8 +1,5 @@
 #include "layers/checkpoint.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +11,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/atomic_file.h"
 #include "core/factory.h"
 #include "core/ops.h"
 #include "layers/json.h"
@@ -49,14 +47,6 @@ std::string shape_and_dtype(const Shape& shape, DType dtype) { return shape_str(
   throw Error(op, what + " " + path, std::strerror(errno));
 }
 
-// Removes the temporary file unless the save got as far as renaming it.
-struct TempFile {
-  std::string path;
-  bool keep = false;
-  ~TempFile() {
-    if (!keep) std::remove(path.c_str());
-  }
-};
 
 }  // namespace
 
@@ -80,35 +70,15 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
   header += "}";
   header.append((8 - header.size() % 8) % 8, ' ');  // data starts 8-byte aligned
 
-  TempFile tmp{path + ".tmp-XXXXXX"};
-  std::vector<char> name_buf(tmp.path.begin(), tmp.path.end());
-  name_buf.push_back('\0');
-  const int fd = mkstemp(name_buf.data());
-  if (fd < 0) {
-    tmp.keep = true;  // nothing was created
-    io_error("save", "a writable folder for", path);
-  }
-  tmp.path = name_buf.data();
-  // mkstemp creates the file 0600; a checkpoint gets the mode an ordinary file would (0666 & ~umask).
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  FILE* f = fdopen(fd, "wb");
-  if (!f) {
-    ::close(fd);
-    io_error("save", "a stream for", tmp.path);
-  }
   const uint64_t header_bytes = header.size();
-  bool ok = std::fwrite(&header_bytes, 8, 1, f) == 1 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  for (const Tensor& t : host) {
-    const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(t.dtype());
-    ok = ok && (bytes == 0 || std::fwrite(t.raw_data(), 1, bytes, f) == bytes);
-  }
-  ok = ok && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) io_error("save", "a complete write of", tmp.path);
-  if (std::rename(tmp.path.c_str(), path.c_str()) != 0) io_error("save", "a rename onto", path);
-  tmp.keep = true;
+  write_file_atomically(path, "save", [&](std::FILE* f) {
+    bool ok = std::fwrite(&header_bytes, 8, 1, f) == 1 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
+    for (const Tensor& t : host) {
+      const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(t.dtype());
+      ok = ok && (bytes == 0 || std::fwrite(t.raw_data(), 1, bytes, f) == bytes);
+    }
+    return ok;
+  });
 }
 
 NamedTensors load_tensors(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace example {
@@ -96,13 +97,7 @@ void save_config(const Options& o, const std::string& path) {
   s << "head " << o.head << "\nmodel " << o.model << "\nfeat-dim " << o.feat_dim << "\nepochs " << o.epochs
     << "\nbatch " << o.batch << "\nlr " << o.lr << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
     << "\naugment " << o.augment << "\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << s.str();
-    if (!f.flush()) throw facet::Error("save_config", "a writable " + tmp, "a write failure");
-  }
-  std::filesystem::rename(tmp, path);
+  facet::write_file_atomically(path, s.str(), "save_config");
 }
 
 Options load_config(const std::string& path) {

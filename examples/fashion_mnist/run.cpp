@@ -1,8 +1,8 @@
 #include "examples/fashion_mnist/run.h"
 
-#include <cstdio>
-#include <fstream>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/ops.h"
 #include "data/dataloader.h"
 
@@ -69,10 +69,9 @@ void write_features(const Evaluation& eval, bool normalized, const std::string& 
   const Tensor f = normalized ? ops::normalize(eval.features, 1, 1e-12) : eval.features;
   const std::vector<float> v = f.to_vector<float>();
   const std::vector<int64_t> y = eval.labels.to_vector<int64_t>();
-  std::ofstream out(path + ".tmp", std::ios::trunc);
+  std::ostringstream out;
   for (size_t i = 0; i < y.size(); ++i) out << v[2 * i] << ' ' << v[2 * i + 1] << ' ' << y[i] << '\n';
-  out.close();
-  std::rename((path + ".tmp").c_str(), path.c_str());
+  write_file_atomically(path, out.str(), "write_features");
 }
 
 }  // namespace example

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "data/dataloader.h"
 #include "data/dataset.h"
 #include "data/transforms.h"
@@ -83,16 +84,6 @@ std::vector<std::string> metric_rows(const std::string& path, int64_t epochs) {
   std::getline(f, line);  // header
   while (std::getline(f, line) && static_cast<int64_t>(rows.size()) < epochs) rows.push_back(line);
   return rows;
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    if (!f.flush()) throw Error("train", "a writable " + tmp, "a write failure");
-  }
-  fs::rename(tmp, path);
 }
 
 }  // namespace
@@ -199,8 +190,8 @@ int main(int argc, char** argv) {
       opt.save(dir + "/optimizer.safetensors");
       std::string csv = "epoch,loss,train_acc,test_acc,seconds\n";
       for (const std::string& r : rows) csv += r + "\n";
-      write_text(o.out + "/metrics.csv", csv);
-      write_text(o.out + "/latest.txt", "epoch " + std::to_string(epoch + 1) + "\n");
+      write_file_atomically(o.out + "/metrics.csv", csv, "train");
+      write_file_atomically(o.out + "/latest.txt", "epoch " + std::to_string(epoch + 1) + "\n", "train");
       if (epoch > 0) fs::remove_all(o.out + "/epoch-" + std::to_string(epoch));
       if (o.feat_dim == 2) write_features(eval, model.head->angular(), o.out + "/features.tsv");
       if (epoch + 1 == o.stop_after && epoch + 1 < o.epochs) {
