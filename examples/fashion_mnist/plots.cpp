@@ -34,7 +34,9 @@ bool plot_features(const std::string& tsv, const std::string& png, const std::st
                   "set ylabel 'feature 2'\n";
   if (unit_circle) s += "set object 1 circle at 0,0 size 1 fc rgb 'gray' lw 1 front\nset xrange [-1.2:1.2]\nset yrange [-1.2:1.2]\n";
   s += "names = 'T-shirt Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag Boot'\n"
-       "plot for [c=0:9] '" + tsv + "' using ($3 == c ? $1 : 1/0):2 with points pt 7 ps 0.3 title word(names, c + 1)\n";
+       "colors = '#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf'\n"
+       "plot for [c=0:9] '" + tsv + "' using ($3 == c ? $1 : 1/0):2 with points pt 7 ps 0.3 lc rgb word(colors, c + 1) \\\n"
+       "  title word(names, c + 1)\n";
   return run_gnuplot(png, s);
 }
 
