@@ -26,18 +26,26 @@ void wait(Device device) {
   if (device.is_cuda()) cuda::synchronize(device.index);
 }
 
-double median_ms(Device device, int repeats, const std::function<void()>& fn) {
+double elapsed_ms(Device device, const std::function<void()>& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
   fn();
   wait(device);
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    wait(device);
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Medians of each candidate after a warm-up, the candidates timed in turn within each repetition,
+// so drift on a shared machine hits them alike.
+std::vector<double> median_ms(Device device, int repeats, const std::vector<std::function<void()>>& fns) {
+  for (const auto& fn : fns) elapsed_ms(device, fn);
+  std::vector<std::vector<double>> t(fns.size());
+  for (int r = 0; r < repeats; ++r)
+    for (size_t i = 0; i < fns.size(); ++i) t[i].push_back(elapsed_ms(device, fns[i]));
+  std::vector<double> medians;
+  for (auto& v : t) {
+    std::nth_element(v.begin(), v.begin() + repeats / 2, v.end());
+    medians.push_back(v[repeats / 2]);
   }
-  std::nth_element(t.begin(), t.begin() + repeats / 2, t.end());
-  return t[repeats / 2];
+  return medians;
 }
 
 // Bytes allocated at the peak of fn beyond what was in use before it.
@@ -85,9 +93,8 @@ int main(int argc, char** argv) {
       nn::cross_entropy(head(x, labels), labels).backward();
     };
     const Tensor logits = empty({batch, classes}, kFloat32, device);
-    const double fused_ms = median_ms(device, repeats, fused);
-    const double composed_ms = median_ms(device, repeats, composed);
-    const double copy_ms = median_ms(device, repeats, [&] { ops::clone(logits); });
+    const std::vector<double> ms = median_ms(device, repeats, {fused, composed, [&] { ops::clone(logits); }});
+    const double fused_ms = ms[0], composed_ms = ms[1], copy_ms = ms[2];
     // The gradients of the previous run are dropped inside each measured call; drop them first too,
     // so neither path is charged for the other's.
     x.zero_grad();
