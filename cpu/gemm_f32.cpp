@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 namespace facet::cpu {
@@ -167,7 +168,8 @@ void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, cons
 }
 
 bool sgemm_has_avx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
+  // FACET_NO_AVX512=1 takes the cblas_sgemm path on any CPU, so it is tested where AVX-512 exists.
+  static const bool has = __builtin_cpu_supports("avx512f") && !std::getenv("FACET_NO_AVX512");
   return has;
 }
 

@@ -15,7 +15,8 @@ struct MatrixView {
   int64_t rs, cs;
 };
 
-// True when this CPU runs the AVX-512 kernel (otherwise sgemm calls cblas_sgemm).
+// True when this CPU runs the AVX-512 kernel (otherwise sgemm calls cblas_sgemm); the environment
+// variable FACET_NO_AVX512 forces the cblas_sgemm path.
 bool sgemm_has_avx512();
 
 // C[m, n] (rows ldc apart) = (accumulate ? C : 0) + A[m, k] B[k, n]. Serial and deterministic:
