@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/cuda_timing.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "facet.h"
@@ -21,29 +22,7 @@ using namespace facet;
 
 namespace {
 
-// Milliseconds per call of fn: 7 rounds of `reps` calls between two events, the median round.
-double time_ms(int reps, const std::function<void()>& fn) {
-  cudaStream_t s = cuda::stream(0);
-  fn();
-  cuda::synchronize(0);
-  cudaEvent_t start, stop;
-  FACET_CUDA_CHECK(cudaEventCreate(&start));
-  FACET_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<double> rounds;
-  for (int r = 0; r < 7; ++r) {
-    FACET_CUDA_CHECK(cudaEventRecord(start, s));
-    for (int i = 0; i < reps; ++i) fn();
-    FACET_CUDA_CHECK(cudaEventRecord(stop, s));
-    FACET_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    FACET_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    rounds.push_back(ms / reps);
-  }
-  FACET_CUDA_CHECK(cudaEventDestroy(start));
-  FACET_CUDA_CHECK(cudaEventDestroy(stop));
-  std::nth_element(rounds.begin(), rounds.begin() + 3, rounds.end());
-  return rounds[3];
-}
+using bench::time_ms;
 
 struct Timing {
   double fwd_ms = 0, both_ms = 0;

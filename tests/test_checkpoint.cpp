@@ -26,16 +26,8 @@ struct TinyImpl : nn::Module {
 FACET_MODULE(Tiny);
 
 using tests::TempDir;
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
+using tests::write_bytes;
+using tests::read_bytes;
 
 // A file with the given JSON header and data bytes.
 std::string safetensors(const std::string& header, const std::string& data) {

@@ -20,16 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using tests::TempDir;
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
+using tests::write_bytes;
+using tests::read_bytes;
 
 // An IDX header for unsigned bytes with the given sizes.
 std::string idx_header(const std::vector<uint32_t>& dims) {
