@@ -122,9 +122,12 @@ struct Problem {
 
 enum Direction { kForward, kBackwardData, kBackwardFilter, kDirections };
 
+// The workspace size is part of the choice: it depends only on the shape, the algorithm and the
+// math type, so it is asked once, not again on every call.
 struct Choice {
   int algo;
   cudnnMathType_t math;
+  size_t workspace_bytes;
 };
 
 std::mutex cache_mutex;
@@ -146,12 +149,11 @@ Choice choose(Problem& p, Direction direction, Query query, WorkspaceSize worksp
     if (perf.status != CUDNN_STATUS_SUCCESS) continue;
     const bool tensor_cores = perf.mathType == CUDNN_TENSOR_OP_MATH || perf.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     if (p.exact && tensor_cores) continue;
-    const Choice c{static_cast<int>(perf.algo), p.exact ? CUDNN_FMA_MATH : perf.mathType};
+    Choice c{static_cast<int>(perf.algo), p.exact ? CUDNN_FMA_MATH : perf.mathType, 0};
     FACET_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, c.math));
-    size_t bytes = 0;
-    if (workspace_size(c.algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
+    if (workspace_size(c.algo, &c.workspace_bytes) != CUDNN_STATUS_SUCCESS) continue;
     try {
-      DeviceBuffer trial(bytes, p.device);  // a workspace the device cannot hold: the next algorithm
+      DeviceBuffer trial(c.workspace_bytes, p.device);  // a workspace the device cannot hold: the next algorithm
     } catch (const Error&) {
       continue;
     }
@@ -191,8 +193,7 @@ void cudnn_conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& b
       });
   const auto algo = static_cast<cudnnConvolutionFwdAlgo_t>(c.algo);
   FACET_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, c.math));
-  size_t bytes = 0;
-  FACET_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, algo, &bytes));
+  const size_t bytes = c.workspace_bytes;
   DeviceBuffer workspace(bytes, device);
   FACET_CUDNN_CHECK(cudnnConvolutionForward(h, p.one(), p.x.d, x.raw_data(), p.w.d, weight.raw_data(), p.conv.d, algo,
                                             workspace.as<void>(), bytes, p.zero(), p.y.d, out.raw_data()));
@@ -227,8 +228,7 @@ void cudnn_conv2d_backward_data(const Tensor& grad, const Tensor& weight, const 
       });
   const auto algo = static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo);
   FACET_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, c.math));
-  size_t bytes = 0;
-  FACET_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d, algo, &bytes));
+  const size_t bytes = c.workspace_bytes;
   DeviceBuffer workspace(bytes, device);
   FACET_CUDNN_CHECK(cudnnConvolutionBackwardData(h, p.one(), p.w.d, weight.raw_data(), p.y.d, grad.raw_data(), p.conv.d,
                                                  algo, workspace.as<void>(), bytes, p.zero(), p.x.d, grad_x.raw_data()));
@@ -258,8 +258,7 @@ void cudnn_conv2d_backward_filter(const Tensor& grad, const Tensor& x, const Win
       });
   const auto algo = static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo);
   FACET_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, c.math));
-  size_t bytes = 0;
-  FACET_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d, p.w.d, algo, &bytes));
+  const size_t bytes = c.workspace_bytes;
   DeviceBuffer workspace(bytes, device);
   FACET_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, p.one(), p.x.d, x.raw_data(), p.y.d, grad.raw_data(), p.conv.d,
                                                    algo, workspace.as<void>(), bytes, p.zero(), p.w.d,
