@@ -101,6 +101,11 @@ int main(int argc, char** argv) {
                   "--resume", "the flags of the run in " + o.out + " (see its config.txt)", "different flags");
       start_epoch = latest_epoch(o.out);
       FACET_CHECK(start_epoch > 0, "--resume", "a finished epoch in " + o.out, "none (no latest.txt)");
+      if (start_epoch >= o.epochs) {
+        std::printf("%s already finished %lld epochs (of --epochs %lld): nothing to resume\n", o.out.c_str(),
+                    static_cast<long long>(start_epoch), static_cast<long long>(o.epochs));
+        return 0;
+      }
     }
     save_config(o, config_path);
 
