@@ -3,7 +3,9 @@
 medians and the ratio torch / facet (above 1: facet is faster).
   bench/torch_ref.py FACET_CONV_LAYERS_BINARY [BATCH]     conv2d and batchnorm (bench/conv_layers.cpp)
   bench/torch_ref.py heads FACET_LOSS_HEADS_BINARY [cpu|cuda]
-                                                          the ArcFace head (bench/loss_heads.cpp)"""
+                                                          the ArcFace head (bench/loss_heads.cpp)
+  bench/torch_ref.py train_step FACET_TRAIN_STEP_BINARY [cpu|cuda] [MODEL]
+                                                          a training step per head (bench/train_step.cpp)"""
 import os
 import statistics
 import subprocess
@@ -136,7 +138,102 @@ def heads(binary, where):
           " MiB: peak allocated beyond the inputs (PyTorch's only on a GPU)")
 
 
+def torch_train_steps(heads, where, model_name, batch):
+    """The step of bench/train_step.cpp in PyTorch, with examples/reference/train_torch.py's models
+    and heads: {head: (eager ms, CUDA-graph ms or nan, peak MiB or nan)}."""
+    import torch
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "reference"))
+    import train_torch
+
+    dev = torch.device(where)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    repeats = 21 if dev.type == "cuda" else 7
+    torch.manual_seed(1)
+    x = torch.randn(batch, 1, 28, 28, device=dev)
+    y = torch.tensor([(i * 7) % 10 for i in range(batch)], device=dev)
+    out = {}
+    for head in heads:
+        model = train_torch.TrainModel(model_name, head, 128).to(dev).train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
+
+        def step():
+            features = model.backbone(x)
+            loss = model.head.loss(features, y)
+            opt.zero_grad(set_to_none=False)
+            loss.backward()
+            opt.step()
+            model.head.after_step(features, y)
+
+        def timed(fn):
+            fn()
+            sync()
+            return fn
+
+        step()  # two warm-up steps, as bench/train_step.cpp (median_ms runs the second)
+        eager = median_ms(lambda: timed(step), repeats)
+        peak = float("nan")
+        if dev.type == "cuda":
+            sync()
+            torch.cuda.reset_peak_memory_stats()
+            before = torch.cuda.memory_allocated()
+            timed(step)
+            peak = (torch.cuda.max_memory_allocated() - before) / 2**20
+        graph_ms = float("nan")
+        if dev.type == "cuda":
+            try:  # the whole step captured once and replayed (warm-up on a side stream, as PyTorch asks)
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    for _ in range(3):
+                        step()
+                torch.cuda.current_stream().wait_stream(side)
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    step()
+                graph_ms = median_ms(lambda: timed(graph.replay), repeats)
+            except RuntimeError:  # a head that reads a value on the host (sphereface's lambda) cannot be captured
+                graph_ms = float("nan")
+        out[head] = (eager, graph_ms, peak)
+    return out
+
+
+def train_steps(binary, where, model_name):
+    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
+    batch = 256
+    facet = {}
+    for line in subprocess.run([binary, where, model_name, str(batch)], check=True, capture_output=True,
+                               text=True).stdout.splitlines():
+        head, ms, _, mib = line.split()
+        facet[head] = (float(ms), float(mib))
+    ref, version = {}, None
+    try:
+        import torch
+
+        version = torch.__version__
+        torch.set_num_threads(threads)
+        ref = torch_train_steps(list(facet), where, model_name, batch)
+    except ImportError:
+        pass
+    nan = float("nan")
+    print(f"training step of the example ({model_name}, 128-d features), batch {batch}, {where}, {threads} threads,"
+          f" median ms" + (f"; PyTorch {version}" if version else "; PyTorch not installed"))
+    print(f"{'head':11} {'facet ms':>9} {'torch ms':>9} {'graph ms':>9} {'facet img/s':>11} {'torch img/s':>11}"
+          f" {'ratio':>6} {'vs graph':>8} {'facet MiB':>9} {'torch MiB':>9}")
+    for head, (ms, mib) in facet.items():
+        tms, gms, tmib = ref.get(head, (nan, nan, nan))
+        print(f"{head:11} {ms:9.1f} {tms:9.1f} {gms:9.1f} {batch * 1e3 / ms:11.0f} {batch * 1e3 / tms:11.0f}"
+              f" {tms / ms:6.2f} {gms / ms:8.2f} {mib:9.1f} {tmib:9.1f}")
+    print("ratio = PyTorch eager time / facet time (above 1: facet is faster); vs graph: PyTorch replaying the step"
+          " as a CUDA graph; MiB: peak allocated by a step beyond the model and optimizer state (PyTorch's only on"
+          " a GPU)")
+
+
 def main():
+    if sys.argv[1] == "train_step":
+        train_steps(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "cpu",
+                    sys.argv[4] if len(sys.argv) > 4 else "cnn")
+        return
     if sys.argv[1] == "heads":
         heads(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "cpu")
         return

@@ -3,7 +3,8 @@
 // over its M values: mean, biased variance var, invstd = 1 / sqrt(var + eps), xhat = (x - mean) *
 // invstd, y = xhat * w + b. The backward needs two per-channel sums, sum_g = sum(g) and
 // sum_gxhat = sum(g * xhat), then one elementwise pass:
-//   dx = w * invstd * (g - sum_g / M - xhat * sum_gxhat / M),  dw = sum_gxhat,  db = sum_g.
+//   dx = w * invstd * (g - sum_g / M - xhat * sum_gxhat / M),  dw = sum_gxhat,  db = sum_g,
+// its constants formed per channel in double (bn_grad_coefficients).
 #include "core/hd.h"
 #include "core/hd_math.h"
 
@@ -19,10 +20,23 @@ FACET_HD inline T bn_forward(T x, T mean, T invstd, T w, T b) {
   return (x - mean) * invstd * w + b;
 }
 
+// The backward's per-channel constants, from the two sums in double, so the elementwise pass is
+// dx = scale * (g - mean_g) + xcoef * (x - mean) in T: scale = w * invstd, mean_g = sum_g / M,
+// xcoef = -w * invstd^2 * sum_gxhat / M (the xhat term with xhat's invstd folded in).
 template <class T>
-FACET_HD inline T bn_grad_input(T g, T x, T mean, T invstd, T w, double sum_g, double sum_gxhat, double m) {
-  const double xhat = static_cast<double>(x - mean) * invstd;
-  return static_cast<T>(static_cast<double>(w) * invstd * (g - sum_g / m - xhat * sum_gxhat / m));
+struct BnGradCoefficients {
+  T scale, mean_g, xcoef;
+};
+
+template <class T>
+FACET_HD inline BnGradCoefficients<T> bn_grad_coefficients(T invstd, T w, double sum_g, double sum_gxhat, double m) {
+  const double scale = static_cast<double>(w) * invstd;
+  return {static_cast<T>(scale), static_cast<T>(sum_g / m), static_cast<T>(-scale * invstd * sum_gxhat / m)};
+}
+
+template <class T>
+FACET_HD inline T bn_grad_input(T g, T x, T mean, const BnGradCoefficients<T>& k) {
+  return k.scale * (g - k.mean_g) + k.xcoef * (x - mean);
 }
 
 }  // namespace facet

@@ -5,8 +5,9 @@
 // of images; the GEMM inside is serial. A 1x1, stride-1, unpadded window needs no columns: the
 // image is its own column matrix.
 // Backward per image: grad columns = weight^T x grad_out[n], scattered back by col2im; grad
-// weight = sum over images of grad_out[n] x columns[n]^T, one accumulator per thread, added in
-// thread order (deterministic for a given thread count).
+// weight = sum over images of grad_out[n] x columns[n]^T, taken a group of images at a time (their
+// column matrices side by side), one accumulator per thread, added in thread order (deterministic
+// for a given thread count).
 // Floor: 2*N*O*C*KH*KW*OH*OW flops a pass (forward; the backward is twice that), at the GEMM's
 // rate (cpu/gemm_f32.cpp); im2col and col2im move C*KH*KW*OH*OW elements per image through L2.
 // float32 runs cpu/gemm_f32's kernels; float64 (gradchecks, references) runs OpenBLAS's dgemm,
@@ -78,6 +79,11 @@ void col2im_image(const T* cols, const WindowGeometry& g, T* x) {
       T* dst = plane + ih * g.width;
       const T* line = in + oh * g.out_w;
       const int64_t shift = kj * g.dilation_w - g.pad_w;
+      if (g.stride_w == 1) {  // a shifted add over the columns that land inside the row: a vector loop
+        const int64_t lo = std::clamp<int64_t>(-shift, 0, g.out_w), hi = std::clamp<int64_t>(g.width - shift, lo, g.out_w);
+        for (int64_t ow = lo; ow < hi; ++ow) dst[ow + shift] += line[ow];
+        continue;
+      }
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const int64_t iw = ow * g.stride_w + shift;
         if (iw >= 0 && iw < g.width) dst[iw] += line[ow];
@@ -112,11 +118,22 @@ void product_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_
   if constexpr (std::is_same_v<T, float>) gemm(m, n, k, {a, ars, acs}, {b, ldb, 1}, c, ldc, accumulate);
   else gemm(m, n, k, a, ars, acs, b, ldb, 1, c, ldc, accumulate);
 }
+// C (+)= sum over `count` pairs of A_b B_b^T (cpu/gemm_f32.h's sgemm_nt).
 template <class T>
-void product_nt(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc,
-                bool accumulate) {
-  if constexpr (std::is_same_v<T, float>) sgemm_nt(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-  else gemm(m, n, k, a, lda, 1, b, 1, ldb, c, ldc, accumulate);
+void product_nt(int64_t m, int64_t n, int64_t k, int64_t count, const T* a, int64_t lda, int64_t a_step, const T* b,
+                int64_t ldb, int64_t b_step, T* c, int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    sgemm_nt(m, n, k, count, a, lda, a_step, b, ldb, b_step, c, ldc, accumulate);
+  } else {
+    for (int64_t pair = 0; pair < count; ++pair)
+      gemm(m, n, k, a + pair * a_step, lda, 1, b + pair * b_step, 1, ldb, c, ldc, accumulate || pair > 0);
+  }
+}
+
+// Images per weight-gradient product: as many column matrices as fit in about 2 MB (this CPU's
+// L2 per core), at most 8, so the kernel's lane sums are paid once per group.
+int64_t weight_group(int64_t column_floats) {
+  return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(column_floats * 4, 1), 1, 8);
 }
 
 // OpenBLAS's own threads would fight the images' threads (and a pthreads OpenBLAS does not see
@@ -197,22 +214,26 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     const int64_t wsize = o * rows;
     std::vector<T> partial(want_w ? static_cast<size_t>(omp_get_max_threads() * wsize) : 0, T(0));
     SerialBlas serial(uses_blas<T>());
+    const int64_t group = direct ? n : weight_group(rows * ncols);
     const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
-      thread_local std::vector<T> cols_buf;
+      thread_local std::vector<T> cols_buf, group_buf;
       T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
-      for (int64_t b = first; b < end; ++b) {
-        const T* gy = pg + b * o * ncols;
-        if (pgx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
-          T* gx = pgx + b * g.image_size();
-          product_nn<T>(rows, ncols, o, pw, 1, rows, gy, ncols, direct ? gx : cols, ncols, false);
-          if (!direct) col2im_image(cols, g, gx);
+      T* group_cols = direct || !want_w ? nullptr : scratch(group_buf, group * rows * ncols);
+      for (int64_t b0 = first; b0 < end; b0 += group) {
+        const int64_t count = std::min(group, end - b0);
+        for (int64_t b = b0; b < b0 + count; ++b) {
+          if (pgx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
+            T* gx = pgx + b * g.image_size();
+            product_nn<T>(rows, ncols, o, pw, 1, rows, pg + b * o * ncols, ncols, direct ? gx : cols, ncols, false);
+            if (!direct) col2im_image(cols, g, gx);
+          }
+          if (want_w && !direct) im2col_image(px + b * g.image_size(), g, group_cols + (b - b0) * rows * ncols);
         }
-        if (want_w) {  // grad W [O, rows] += grad_out [O, OH*OW] x columns^T
-          const T* image = px + b * g.image_size();
-          if (!direct) im2col_image(image, g, cols);
-          product_nt<T>(o, rows, ncols, gy, ncols, direct ? image : cols, ncols, partial.data() + t * wsize, rows,
-                        true);
-        }
+        // grad W [O, rows] += sum over the group of grad_out [O, OH*OW] x columns^T
+        if (want_w)
+          product_nt<T>(o, rows, ncols, count, pg + b0 * o * ncols, ncols, o * ncols,
+                        direct ? px + b0 * g.image_size() : group_cols, ncols, direct ? g.image_size() : rows * ncols,
+                        partial.data() + t * wsize, rows, true);
       }
     });
     if (want_w) {

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <vector>
 
@@ -113,65 +114,91 @@ void sgemm_blas(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, flo
               accumulate ? 1.0f : 0.0f, c, static_cast<int>(ldc));
 }
 
-// C[i0 + i, j0 + j] (+)= dot(A row i0 + i, B row j0 + j) for a 4 x 4 tile, both operands' rows
-// contiguous along k: sixteen accumulators of 16 lanes of k, summed across lanes at the end (in a
-// fixed order). Per 16 k steps: eight loads, sixteen FMAs; no packing at all.
-__attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, const float* a, int64_t lda, const float* b,
-                                                      int64_t ldb, float* c, int64_t ldc, bool accumulate, int64_t mr,
-                                                      int64_t nr) {
+// The sum of v's 16 lanes as a tree of four swap-and-add steps (halves, quarters, pairs, lanes):
+// a fixed order, and a quarter of the instructions of a store and fifteen scalar adds (which cost
+// as much as the 4 x 4 kernel's FMAs at k = 784). The zero-masked forms with a full mask: the
+// plain ones (and _mm512_reduce_add_ps) start from _mm512_undefined_ps, which GCC 12 reports as
+// -Wmaybe-uninitialized.
+__attribute__((target("avx512f"))) inline float lane_sum(__m512 v) {
+  const __mmask16 all = 0xFFFF;
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, 0x4E));  // 256-bit halves
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, 0xB1));  // 128-bit quarters
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, 0x4E));        // pairs within a quarter
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, 0xB1));        // neighbours
+  return _mm512_cvtss_f32(v);
+}
+
+// C[i0 + i, j0 + j] (+)= the sum over the pairs of dot(A_b row i0 + i, B_b row j0 + j) for a 4 x 4
+// tile, both operands' rows contiguous along k: sixteen accumulators of 16 lanes of k, summed
+// across lanes once at the end. Per 16 k steps: eight loads, sixteen FMAs; no packing at all.
+__attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, int64_t count, const float* a, int64_t lda,
+                                                      int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
+                                                      float* c, int64_t ldc, bool accumulate, int64_t mr, int64_t nr) {
   __m512 acc[4][4];
-  const float* ar[4];
-  const float* br[4];
 #pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    // Rows past the edge read row 0 again (their results are never stored): no branch in the loop.
-    ar[i] = a + (i < mr ? i : 0) * lda;
-    br[i] = b + (i < nr ? i : 0) * ldb;
+  for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
-  }
-  for (int64_t p = 0; p < k; p += 16) {
-    const __mmask16 m = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
-    __m512 bv[4];
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(m, br[j] + p);
+  for (int64_t pair = 0; pair < count; ++pair) {
+    const float* ar[4];
+    const float* br[4];
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
-      const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
+      // Rows past the edge read row 0 again (their results are never stored): no branch in the loop.
+      ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
+      br[i] = b + pair * b_step + (i < nr ? i : 0) * ldb;
+    }
+    for (int64_t p = 0; p < k; p += 16) {
+      const __mmask16 m = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
+      __m512 bv[4];
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+      for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(m, br[j] + p);
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+      }
     }
   }
+  // The sums with constant indices first: indexing acc by the run-time tile size would make GCC
+  // keep all sixteen accumulators in memory, stored on every step of the loop above.
+  float sums[4][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) sums[i][j] = lane_sum(acc[i][j]);
   for (int64_t i = 0; i < mr; ++i)
-    for (int64_t j = 0; j < nr; ++j) {
-      // Through memory rather than _mm512_reduce_add_ps, whose GCC 12 header trips
-      // -Wmaybe-uninitialized; the lanes are summed in a fixed order either way.
-      alignas(64) float lanes[16];
-      _mm512_store_ps(lanes, acc[i][j]);
-      float v = 0.0f;
-      for (int l = 0; l < 16; ++l) v += lanes[l];
-      c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v;
-    }
+    for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + sums[i][j] : sums[i][j];
 }
 
 }  // namespace
 
-void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-              int64_t ldc, bool accumulate) {
+void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, int64_t lda, int64_t a_step,
+              const float* b, int64_t ldb, int64_t b_step, float* c, int64_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
-  if (!sgemm_has_avx512()) return sgemm(m, n, k, {a, lda, 1}, {b, 1, ldb}, c, ldc, accumulate);
+  if (!sgemm_has_avx512()) {
+    for (int64_t pair = 0; pair < count; ++pair)
+      sgemm(m, n, k, {a + pair * a_step, lda, 1}, {b + pair * b_step, 1, ldb}, c, ldc, accumulate || pair > 0);
+    if (count == 0 && !accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
   // Four B rows stay in L1 while the A rows stream past them.
   for (int64_t j0 = 0; j0 < n; j0 += 4)
     for (int64_t i0 = 0; i0 < m; i0 += 4)
-      kernel_nt_4x4(k, a + i0 * lda, lda, b + j0 * ldb, ldb, c + i0 * ldc + j0, ldc, accumulate,
-                    std::min<int64_t>(4, m - i0), std::min<int64_t>(4, n - j0));
+      kernel_nt_4x4(k, count, a + i0 * lda, lda, a_step, b + j0 * ldb, ldb, b_step, c + i0 * ldc + j0, ldc,
+                    accumulate, std::min<int64_t>(4, m - i0), std::min<int64_t>(4, n - j0));
 }
 
-bool sgemm_has_avx512() {
-  // FACET_NO_AVX512=1 takes the cblas_sgemm path on any CPU, so it is tested where AVX-512 exists.
-  static const bool has = __builtin_cpu_supports("avx512f") && !std::getenv("FACET_NO_AVX512");
-  return has;
-}
+namespace {
+// FACET_NO_AVX512=1 takes the cblas_sgemm path on any CPU.
+std::atomic<bool> use_avx512{__builtin_cpu_supports("avx512f") && !std::getenv("FACET_NO_AVX512")};
+}  // namespace
+
+bool sgemm_has_avx512() { return use_avx512.load(std::memory_order_relaxed); }
+
+void set_sgemm_avx512(bool enabled) { use_avx512 = enabled && __builtin_cpu_supports("avx512f"); }
 
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;

@@ -19,13 +19,20 @@ struct MatrixView {
 // variable FACET_NO_AVX512 forces the cblas_sgemm path.
 bool sgemm_has_avx512();
 
+// Turns the AVX-512 kernels off (false) or back on where the CPU has them (true), so the tests run
+// both paths in one process.
+void set_sgemm_avx512(bool enabled);
+
 // C[m, n] (rows ldc apart) = (accumulate ? C : 0) + A[m, k] B[k, n]. Serial and deterministic:
 // each C element is a dot product over k in increasing order.
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate);
 
-// The same with B given by rows (C = A B^T, A [m, k] and B [n, k], rows lda and ldb apart): dot
-// products along contiguous rows, without packing (the weight gradient of a convolution).
-void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-              int64_t ldc, bool accumulate);
+// A sum of such products with B given by rows: C[m, n] = (accumulate ? C : 0) + sum over the
+// `count` pairs of A_b[m, k] B_b[n, k]^T, A_b = a + b * a_step and B_b = b + b * b_step (rows lda
+// and ldb apart): dot products along contiguous rows, without packing (a convolution's weight
+// gradient over a group of images). The lanes of each dot product run over every pair before they
+// are summed, so the horizontal sums are paid once per group, not once per image.
+void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, int64_t lda, int64_t a_step,
+              const float* b, int64_t ldb, int64_t b_step, float* c, int64_t ldc, bool accumulate);
 
 }  // namespace facet::cpu

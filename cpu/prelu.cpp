@@ -1,8 +1,8 @@
 // PReLU forward and backward in one pass each (core/prelu_math.h per element). Floor: forward
 // reads x and writes y; backward reads g and x and writes grad x, with the slope's gradient summed
 // on the way. The composed version (gt, mul, where forward; six full-size ops backward) moved 4-5
-// times those bytes. The slope's gradient is summed per channel in a fixed order (outer, then
-// inner), in double, so it is deterministic whatever the thread count.
+// times those bytes. The slope's gradient is summed in double per row (in SIMD lanes, then the
+// lanes), then per channel over the rows in order, so it is deterministic whatever the thread count.
 #include "cpu/prelu.h"
 
 #include <vector>
@@ -52,6 +52,7 @@ void prelu_backward(const Tensor& grad, const Tensor& x, const Tensor& slope, in
         for (int64_t i = 0; i < inner; ++i) o[i] = prelu_grad_x(g[i], in[i], a);
       }
       double s = 0.0;
+#pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < inner; ++i) s += static_cast<double>(prelu_grad_slope(g[i], in[i]));
       row_sums[row] = s;
     }

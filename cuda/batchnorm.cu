@@ -87,8 +87,9 @@ __global__ void grad_input_kernel(const T* g, const T* x, Layout l, const T* mea
                                   const double* sums, int64_t total, T* grad_x) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / l.inner) % l.c;
-    grad_x[e] = bn_grad_input(g[e], x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), sums[2 * ch],
-                              sums[2 * ch + 1], static_cast<double>(l.count()));
+    const auto k = bn_grad_coefficients(bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), sums[2 * ch],
+                                        sums[2 * ch + 1], static_cast<double>(l.count()));
+    grad_x[e] = bn_grad_input(g[e], x[e], mean[ch], k);
   }
 }
 

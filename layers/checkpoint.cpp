@@ -62,8 +62,10 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
     FACET_CHECK(t.defined(), "save", "a defined tensor for \"" + name + "\"", "an undefined tensor");
     host.push_back(ops::contiguous(ops::to_device(t.detach(), Device::cpu())));
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype());
-    header += "," + json::quote(name) + ":{\"dtype\":\"" + dtype_code(t.dtype()) + "\",\"shape\":[";
-    for (int64_t d = 0; d < t.dim(); ++d) header += (d ? "," : "") + std::to_string(t.size(d));
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, falsely) on "literal" + string.
+    header.append(",").append(json::quote(name)).append(":{\"dtype\":\"").append(dtype_code(t.dtype()));
+    header.append("\",\"shape\":[");
+    for (int64_t d = 0; d < t.dim(); ++d) header.append(d ? "," : "").append(std::to_string(t.size(d)));
     header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
     offset += bytes;
   }

@@ -12,7 +12,8 @@ Tensor MaxPool2dImpl::forward(const Tensor& x) const {
 namespace {
 // "2" for a square size, "(2, 3)" otherwise, as PyTorch prints them.
 std::string size_str(Size2 s) {
-  return s.h == s.w ? std::to_string(s.h) : "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
+  if (s.h == s.w) return std::to_string(s.h);
+  return std::string("(").append(std::to_string(s.h)).append(", ").append(std::to_string(s.w)).append(")");
 }
 void print_pool(std::ostream& os, const char* name, Size2 kernel, Size2 stride, Size2 padding) {
   const Size2 effective = stride.h == 0 && stride.w == 0 ? kernel : stride;
