@@ -1,12 +1,17 @@
-// Batched matrix product through OpenBLAS sgemm / dgemm. Row-major operands whose column
-// stride is 1 go in as they are; those whose row stride is 1 (a transposed view) go in with the
-// transpose flag, so a.t() never costs a copy. Floor: 2*m*n*k flops per batch entry.
+// Batched matrix product: float32 through cpu/gemm_f32's AVX-512 kernel where the CPU has it
+// (threads take blocks of C's rows, or of its columns when there are few rows), otherwise and
+// for float64 through OpenBLAS sgemm / dgemm. Row-major operands whose column stride is 1 go in as
+// they are; those whose row stride is 1 (a transposed view) go in transposed, so a.t() never
+// costs a copy. Why not OpenBLAS for float32: see cpu/gemm_f32.h (its Prescott kernels on this
+// VM, and its own spinning threads beside OpenMP's). Floor: 2*m*n*k flops per batch entry.
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 
 #include "core/dispatch.h"
 #include "cpu/cpu.h"
+#include "cpu/gemm_f32.h"
 
 namespace facet::cpu {
 
@@ -24,8 +29,32 @@ BlasOperand blas_operand(int64_t rows, int64_t cols, int64_t row_stride, int64_t
   return {CblasTrans, static_cast<int>(col_stride)};
 }
 
+// C = A B on the AVX-512 kernel, each thread a block of C: rows in multiples of the kernel's 8
+// when there are enough of them, else columns in multiples of its 32. Each C element is one
+// thread's dot product in k order, so the result does not depend on the thread count.
+void threaded_sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc) {
+  const bool by_rows = m >= 64 || m >= n;
+  const int64_t unit = by_rows ? 8 : 32, units = ((by_rows ? m : n) + unit - 1) / unit;
+#pragma omp parallel if (units > 1 && m * n * k >= (int64_t{1} << 18))
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = units * t / threads * unit, end = std::min(units * (t + 1) / threads * unit, by_rows ? m : n);
+    if (first < end) {
+      if (by_rows)
+        sgemm(end - first, n, k, {a.p + first * a.rs, a.rs, a.cs}, b, c + first * ldc, ldc, false);
+      else
+        sgemm(m, end - first, k, a, {b.p + first * b.cs, b.rs, b.cs}, c + first, ldc, false);
+    }
+  }
+}
+
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda, const float* b,
           int ldb, float* c, int ldc) {
+  if (sgemm_has_avx512()) {
+    const MatrixView av = ta == CblasNoTrans ? MatrixView{a, lda, 1} : MatrixView{a, 1, lda};
+    const MatrixView bv = tb == CblasNoTrans ? MatrixView{b, ldb, 1} : MatrixView{b, 1, ldb};
+    return threaded_sgemm(m, n, k, av, bv, c, ldc);
+  }
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda, const double* b,

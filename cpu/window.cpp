@@ -74,11 +74,12 @@ void max_pool_plane(const T* plane, const WindowGeometry& g, int64_t plane_offse
         const int64_t offs[4] = {at, at + 1, at + g.width, at + g.width + 1};
         T best = v[0];
         int64_t arg = offs[0];
-        for (int k = 1; k < 4; ++k)
-          if (v[k] > best || (v[k] != v[k] && best == best)) {
-            best = v[k];
-            arg = offs[k];
-          }
+        // Selects, not branches: which of four random values wins is a coin toss for a predictor.
+        for (int k = 1; k < 4; ++k) {
+          const bool take = v[k] > best || (v[k] != v[k] && best == best);
+          best = take ? v[k] : best;
+          arg = take ? offs[k] : arg;
+        }
         orow[ow] = best;
         irow[ow] = plane_offset + arg;
       }

@@ -96,3 +96,20 @@ TEST_CASE("cpu sgemm_nt: the sum over pairs of A_b B_b^T, rows contiguous along 
         }
   });
 }
+
+TEST_CASE("cpu matmul float32: threaded blocks of rows or columns, transposed views, against float64") {
+  on_both_paths([] {
+    Generator gen(13);
+    // rows split (m >= 64), columns split (few rows, many columns), and one too small to thread
+    for (const GemmShape& s : {GemmShape{200, 70, 30}, GemmShape{3, 5000, 40}, GemmShape{4, 5, 6}}) {
+      INFO("m " << s.m << " n " << s.n << " k " << s.k);
+      const Tensor a = randn({s.m, s.k}, kFloat64, &gen), b = randn({s.k, s.n}, kFloat64, &gen);
+      const Tensor want = ops::matmul(a, b);
+      const Tensor a32 = ops::cast(a, kFloat32), b32 = ops::cast(b, kFloat32);
+      CHECK(tests::rel_error(ops::matmul(a32, b32), want.to_vector<double>()) < 1e-6);
+      // the same operands stored transposed, passed as .t() views
+      const Tensor at = ops::contiguous(a32.t()), bt = ops::contiguous(b32.t());
+      CHECK(tests::rel_error(ops::matmul(at.t(), bt.t()), want.to_vector<double>()) < 1e-6);
+    }
+  });
+}
