@@ -31,9 +31,42 @@ bool pointwise(const WindowGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
 }
 
+// A "same" window with stride 1 along both axes and no horizontal dilation (3x3, pad 1): each
+// column row is the input plane shifted by a whole number of elements, so it is one block copy
+// plus zeros for the lines above or below the plane and for the one or two columns that the shift
+// wraps onto the neighbouring line. A line-by-line copy costs a call per 28 floats.
+bool shifted_plane_rows(const WindowGeometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && g.dilation_w == 1 && g.out_w == g.width;
+}
+
+template <class T>
+void im2col_shifted_planes(const T* x, const WindowGeometry& g, T* cols) {
+  const int64_t ncols = g.cols(), w = g.width;
+  for (int64_t r = 0; r < g.rows(); ++r) {
+    const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+    const T* plane = x + c * g.height * w;
+    T* out = cols + r * ncols;
+    const int64_t top = ki * g.dilation_h - g.pad_h, shift = kj - g.pad_w;  // ih = oh + top, iw = ow + shift
+    const int64_t lo = std::clamp<int64_t>(-top, 0, g.out_h), hi = std::clamp<int64_t>(g.height - top, lo, g.out_h);
+    std::fill(out, out + lo * w, T(0));
+    std::fill(out + hi * w, out + ncols, T(0));
+    if (lo == hi) continue;
+    // out[oh * w + ow] = plane[(oh + top) * w + ow + shift] over the valid lines, as one run; the
+    // run's first or last `shift` elements would fall outside the plane and are edge zeros anyway.
+    const int64_t begin = lo * w + std::max<int64_t>(-shift, 0), end = hi * w - std::max<int64_t>(shift, 0);
+    const int64_t offset = top * w + shift;
+    for (int64_t i = begin; i < end; ++i) out[i] = plane[i + offset];
+    for (int64_t oh = lo; oh < hi; ++oh) {  // the wrapped columns are the padding's zeros
+      for (int64_t ow = 0; ow < -shift; ++ow) out[oh * w + ow] = T(0);
+      for (int64_t ow = w - shift; ow < w; ++ow) out[oh * w + ow] = T(0);
+    }
+  }
+}
+
 // One image [C, H, W] into columns [C*KH*KW, OH*OW] (core/conv_math.h's layout for N = 1).
 template <class T>
 void im2col_image(const T* x, const WindowGeometry& g, T* cols) {
+  if (shifted_plane_rows(g)) return im2col_shifted_planes(x, g, cols);
   const int64_t ncols = g.cols();
   for (int64_t r = 0; r < g.rows(); ++r) {
     const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);

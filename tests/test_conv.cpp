@@ -43,7 +43,11 @@ TEST_CASE("conv2d matches a direct loop for stride, padding, dilation and rectan
   const Case cases[] = {{{2, 3, 7, 7}, {4, 3, 3, 3}, {1, 1}, {0, 0}, {1, 1}},
                         {{1, 2, 8, 9}, {3, 2, 3, 3}, {2, 2}, {1, 1}, {1, 1}},
                         {{2, 1, 9, 7}, {2, 1, 3, 2}, {1, 2}, {2, 1}, {2, 1}},
-                        {{1, 3, 5, 5}, {1, 3, 5, 5}, {1, 1}, {2, 2}, {1, 1}}};
+                        {{1, 3, 5, 5}, {1, 3, 5, 5}, {1, 1}, {2, 2}, {1, 1}},
+                        // stride 1 with the output as wide as the input (cpu/conv.cpp's shifted-plane
+                        // im2col): fewer output lines than input lines, and a vertical dilation
+                        {{2, 3, 7, 8}, {4, 3, 3, 3}, {1, 1}, {0, 1}, {1, 1}},
+                        {{2, 3, 7, 9}, {4, 3, 3, 3}, {1, 1}, {2, 1}, {2, 1}}};
   for (const Case& c : cases)
     for (DType dtype : {kFloat32, kFloat64}) {
       INFO(shape_str(c.x) << " " << shape_str(c.w));
