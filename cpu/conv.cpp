@@ -96,11 +96,35 @@ void im2col_image(const T* x, const WindowGeometry& g, T* cols) {
   }
 }
 
-// The adjoint: image [C, H, W] = the sum of every column element im2col copied from it. Serial
-// within an image, rows in order, so the sums' order is fixed.
+// col2im for shifted_plane_rows windows: each column row is added to its plane as one run. The
+// elements the shift wraps onto a neighbouring line belong to the padding, so they are zeroed in
+// the columns first (adding 0 leaves a sum unchanged) - this overwrites `cols`.
 template <class T>
-void col2im_image(const T* cols, const WindowGeometry& g, T* x) {
+void col2im_shifted_planes(T* cols, const WindowGeometry& g, T* x) {
+  const int64_t ncols = g.cols(), w = g.width;
+  for (int64_t r = 0; r < g.rows(); ++r) {
+    const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+    T* plane = x + c * g.height * w;
+    T* in = cols + r * ncols;
+    const int64_t top = ki * g.dilation_h - g.pad_h, shift = kj - g.pad_w;
+    const int64_t lo = std::clamp<int64_t>(-top, 0, g.out_h), hi = std::clamp<int64_t>(g.height - top, lo, g.out_h);
+    if (lo == hi) continue;
+    for (int64_t oh = lo; oh < hi; ++oh) {
+      for (int64_t ow = 0; ow < -shift; ++ow) in[oh * w + ow] = T(0);
+      for (int64_t ow = w - shift; ow < w; ++ow) in[oh * w + ow] = T(0);
+    }
+    const int64_t begin = lo * w + std::max<int64_t>(-shift, 0), end = hi * w - std::max<int64_t>(shift, 0);
+    const int64_t offset = top * w + shift;
+    for (int64_t i = begin; i < end; ++i) plane[i + offset] += in[i];
+  }
+}
+
+// The adjoint: image [C, H, W] = the sum of every column element im2col copied from it. Serial
+// within an image, rows in order, so the sums' order is fixed. May overwrite `cols`.
+template <class T>
+void col2im_image(T* cols, const WindowGeometry& g, T* x) {
   std::fill(x, x + g.image_size(), T(0));
+  if (shifted_plane_rows(g)) return col2im_shifted_planes(cols, g, x);
   const int64_t ncols = g.cols();
   for (int64_t r = 0; r < g.rows(); ++r) {
     const int64_t kj = r % g.kernel_w, ki = (r / g.kernel_w) % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
