@@ -1,4 +1,5 @@
-// CPU baseline benchmark: facet's matmul beside the same OpenBLAS sgemm called directly, and
+// CPU baseline benchmark: facet's matmul (its own AVX-512 GEMM on OpenMP threads where the CPU has
+// AVX-512F, else OpenBLAS; cpu/matmul.cpp) beside OpenBLAS's sgemm called directly, and
 // facet's elementwise add beside a plain OpenMP loop and an OpenMP copy (the memory-bandwidth floor).
 // Medians over repeated runs after a warm-up. Run: make bench
 #include <cblas.h>
@@ -58,7 +59,8 @@ void bench_sgemm() {
     std::printf("%6lld  %12.1f  %12.1f  %14.1f  %8.3f\n", static_cast<long long>(n), flops / t_facet * 1e-9,
                 flops / t_blas * 1e-9, flops / t_facet_t * 1e-9, t_blas / t_facet);
   }
-  std::printf("ratio = facet GFLOP/s / direct OpenBLAS GFLOP/s (1.0 = no overhead)\n\n");
+  std::printf("ratio = facet GFLOP/s / direct OpenBLAS GFLOP/s (facet runs OpenBLAS itself without AVX-512F: 1.0 = no"
+              " overhead)\n\n");
 }
 
 void bench_add() {

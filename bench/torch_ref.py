@@ -199,29 +199,50 @@ def torch_train_steps(heads, where, model_name, batch):
 
 
 def train_steps(binary, where, model_name):
+    """Rounds of (facet's step for every head, PyTorch's), the order flipped each round; per head, the
+    median over the rounds of each side's medians. This VM's speed drifts by a third from minute to
+    minute, so one block of facet then one of PyTorch would set different weathers side by side."""
     threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
+    rounds = int(os.environ.get("FACET_BENCH_ROUNDS", "3"))
     batch = 256
-    facet = {}
-    for line in subprocess.run([binary, where, model_name, str(batch)], check=True, capture_output=True,
-                               text=True).stdout.splitlines():
-        head, ms, _, mib = line.split()
-        facet[head] = (float(ms), float(mib))
-    ref, version = {}, None
+    facet, ref, version = {}, {}, None
     try:
         import torch
 
         version = torch.__version__
         torch.set_num_threads(threads)
-        ref = torch_train_steps(list(facet), where, model_name, batch)
     except ImportError:
-        pass
+        torch = None
+
+    def run_facet():
+        for line in subprocess.run([binary, where, model_name, str(batch)], check=True, capture_output=True,
+                                   text=True).stdout.splitlines():
+            head, ms, _, mib = line.split()
+            facet.setdefault(head, []).append((float(ms), float(mib)))
+
+    def run_torch():
+        if torch is not None:
+            for head, times in torch_train_steps(list(facet), where, model_name, batch).items():
+                ref.setdefault(head, []).append(times)
+
+    for r in range(rounds):
+        if r % 2 == 0 or not facet:
+            run_facet()
+            run_torch()
+        else:
+            run_torch()
+            run_facet()
     nan = float("nan")
+    mid = lambda values: statistics.median(values) if values else nan
     print(f"training step of the example ({model_name}, 128-d features), batch {batch}, {where}, {threads} threads,"
-          f" median ms" + (f"; PyTorch {version}" if version else "; PyTorch not installed"))
+          f" median ms of {rounds} interleaved rounds" + (f"; PyTorch {version}" if version else
+                                                           "; PyTorch not installed"))
     print(f"{'head':11} {'facet ms':>9} {'torch ms':>9} {'graph ms':>9} {'facet img/s':>11} {'torch img/s':>11}"
           f" {'ratio':>6} {'vs graph':>8} {'facet MiB':>9} {'torch MiB':>9}")
-    for head, (ms, mib) in facet.items():
-        tms, gms, tmib = ref.get(head, (nan, nan, nan))
+    for head, runs in facet.items():
+        ms, mib = mid([r[0] for r in runs]), mid([r[1] for r in runs])
+        theirs = ref.get(head, [])
+        tms, gms, tmib = (mid([t[i] for t in theirs]) for i in range(3))
         print(f"{head:11} {ms:9.1f} {tms:9.1f} {gms:9.1f} {batch * 1e3 / ms:11.0f} {batch * 1e3 / tms:11.0f}"
               f" {tms / ms:6.2f} {gms / ms:8.2f} {mib:9.1f} {tmib:9.1f}")
     print("ratio = PyTorch eager time / facet time (above 1: facet is faster); vs graph: PyTorch replaying the step"
