@@ -68,20 +68,31 @@ void max_pool_plane(const T* plane, const WindowGeometry& g, int64_t plane_offse
     if (two_by_two) {
       const T* r0 = plane + 2 * oh * g.width;
       const T* r1 = r0 + g.width;
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        const int64_t at = 2 * oh * g.width + 2 * ow;
-        const T v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-        const int64_t offs[4] = {at, at + 1, at + g.width, at + g.width + 1};
-        T best = v[0];
-        int64_t arg = offs[0];
-        // Selects, not branches: which of four random values wins is a coin toss for a predictor.
-        for (int k = 1; k < 4; ++k) {
-          const bool take = v[k] > best || (v[k] != v[k] && best == best);
-          best = take ? v[k] : best;
-          arg = take ? offs[k] : arg;
+      // The winner's tap (0..3 in window_max's order) as a small int and selects, not branches:
+      // which of four random values wins is a coin toss for a predictor, and int64 offsets in the
+      // loop keep it scalar.
+      int32_t tap[64];
+      for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += 64) {
+        const int64_t len = std::min<int64_t>(64, g.out_w - ow0);
+        for (int64_t j = 0; j < len; ++j) {
+          const int64_t ow = ow0 + j;
+          const T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
+          T best = v0;
+          int32_t k = 0;
+          bool take = v1 > best || (v1 != v1 && best == best);
+          best = take ? v1 : best;
+          k = take ? 1 : k;
+          take = v2 > best || (v2 != v2 && best == best);
+          best = take ? v2 : best;
+          k = take ? 2 : k;
+          take = v3 > best || (v3 != v3 && best == best);
+          best = take ? v3 : best;
+          k = take ? 3 : k;
+          orow[ow] = best;
+          tap[j] = k;
         }
-        orow[ow] = best;
-        irow[ow] = plane_offset + arg;
+        const int64_t at = plane_offset + 2 * oh * g.width + 2 * ow0;
+        for (int64_t j = 0; j < len; ++j) irow[ow0 + j] = at + 2 * j + (tap[j] & 1) + (tap[j] >> 1) * g.width;
       }
       continue;
     }
