@@ -242,16 +242,34 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     const T* pb = bias.defined() ? bias.data<T>() : nullptr;
     T* py = out.data<T>();
     const bool direct = pointwise(g);
+    // A shifted-plane window on the AVX-512 path packs the GEMM's panels straight from the image.
+    const int64_t taps = g.kernel_h * g.kernel_w;
+    std::vector<int64_t> line_shift(taps), col_shift(taps);
+    for (int64_t t = 0; t < taps; ++t) {
+      line_shift[t] = (t / g.kernel_w) * g.dilation_h - g.pad_h;
+      col_shift[t] = t % g.kernel_w - g.pad_w;
+    }
+    ShiftedColumns shifted{nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data()};
+    const bool implicit = std::is_same_v<T, float> && !direct && shifted_plane_rows(g) &&
+                          sgemm_shifted_columns_supported(shifted);
     SerialBlas serial(uses_blas<T>());
     for_image_ranges(n, [&](int, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf;
-      T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
+      T* cols = direct || implicit ? nullptr : scratch(cols_buf, rows * ncols);
       for (int64_t b = first; b < end; ++b) {
         const T* image = px + b * g.image_size();
-        if (!direct) im2col_image(image, g, cols);
         T* y = py + b * o * ncols;
         if (pb)
           for (int64_t oc = 0; oc < o; ++oc) std::fill(y + oc * ncols, y + (oc + 1) * ncols, pb[oc]);
+        if constexpr (std::is_same_v<T, float>) {
+          if (implicit) {
+            ShiftedColumns columns = shifted;
+            columns.image = image;
+            sgemm_shifted_columns(o, rows, {pw, rows, 1}, columns, y, ncols, pb != nullptr);
+            continue;
+          }
+        }
+        if (!direct) im2col_image(image, g, cols);
         product_nn<T>(o, ncols, rows, pw, rows, 1, direct ? image : cols, ncols, y, ncols, pb != nullptr);
       }
     });

@@ -200,9 +200,13 @@ bool sgemm_has_avx512() { return use_avx512.load(std::memory_order_relaxed); }
 
 void set_sgemm_avx512(bool enabled) { use_avx512 = enabled && __builtin_cpu_supports("avx512f"); }
 
-void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  if (!sgemm_has_avx512()) return sgemm_blas(m, n, k, a, b, c, ldc, accumulate);
+namespace {
+
+// The packed product with B's panels from pack_panel(j0, dst): A packed once, each panel of B
+// packed once and run past every tile of A's rows.
+template <class PackPanel>
+void packed_product(int64_t m, int64_t n, int64_t k, MatrixView a, PackPanel&& pack_panel, float* c, int64_t ldc,
+                    bool accumulate) {
   // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults.
   thread_local std::vector<float> packed_a, packed_b;
   const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
@@ -210,12 +214,67 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
   if (static_cast<int64_t>(packed_b.size()) < kNr * k) packed_b.resize(kNr * k);
   pack_a(m, k, a, packed_a.data());
   for (int64_t j0 = 0; j0 < n; j0 += kNr) {
-    pack_b(n, k, b, j0, packed_b.data());
+    pack_panel(j0, packed_b.data());
     const int64_t nr = std::min(kNr, n - j0);
     for (int64_t i0 = 0; i0 < m; i0 += kMr)
       kernel_8x32(k, packed_a.data() + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate,
                   std::min(kMr, m - i0), nr);
   }
+}
+
+// One panel of ShiftedColumns: for each tap, which of the panel's 32 pixels read inside the
+// image (two 16-lane masks), then per row two masked loads straight from the image. A masked-off
+// lane is not read (AVX-512 suppresses its fault), so the edge pixels need no branch.
+__attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t n, int64_t k, int64_t j0,
+                                                           float* dst) {
+  alignas(64) int32_t line[kNr], col[kNr];
+  for (int64_t l = 0; l < kNr; ++l) {
+    line[l] = static_cast<int32_t>((j0 + l) / s.width);
+    col[l] = static_cast<int32_t>((j0 + l) % s.width);
+  }
+  const int64_t live = std::min(kNr, n - j0);
+  const __mmask16 in_range[2] = {live >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << live) - 1),
+                                 live >= 32 ? __mmask16(0xFFFF)
+                                            : (live <= 16 ? __mmask16(0) : __mmask16((1u << (live - 16)) - 1))};
+  __mmask16 masks[ShiftedColumns::kMaxTaps][2];
+  for (int64_t t = 0; t < s.taps; ++t)
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ih = _mm512_add_epi32(_mm512_load_si512(line + 16 * h), _mm512_set1_epi32(static_cast<int32_t>(s.line_shift[t])));
+      const __m512i iw = _mm512_add_epi32(_mm512_load_si512(col + 16 * h), _mm512_set1_epi32(static_cast<int32_t>(s.col_shift[t])));
+      const __m512i zero = _mm512_setzero_si512();
+      masks[t][h] = in_range[h] & _mm512_cmpge_epi32_mask(ih, zero) &
+                    _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(static_cast<int32_t>(s.height))) &
+                    _mm512_cmpge_epi32_mask(iw, zero) &
+                    _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(static_cast<int32_t>(s.width)));
+    }
+  const int64_t plane = s.height * s.width;
+  for (int64_t r = 0; r < k; ++r) {
+    const int64_t t = r % s.taps;
+    // Pixel p of this row reads image[(r / taps) * plane + p + line_shift * width + col_shift].
+    const int64_t at = (r / s.taps) * plane + s.line_shift[t] * s.width + s.col_shift[t] + j0;
+    _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[t][0], s.image + at));
+    _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(masks[t][1], s.image + at + 16));
+  }
+}
+
+}  // namespace
+
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (!sgemm_has_avx512()) return sgemm_blas(m, n, k, a, b, c, ldc, accumulate);
+  packed_product(m, n, k, a, [&](int64_t j0, float* dst) { pack_b(n, k, b, j0, dst); }, c, ldc, accumulate);
+}
+
+bool sgemm_shifted_columns_supported(const ShiftedColumns& s) {
+  return sgemm_has_avx512() && s.taps >= 1 && s.taps <= ShiftedColumns::kMaxTaps;
+}
+
+void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,
+                           bool accumulate) {
+  const int64_t n = s.out_h * s.width;
+  if (m == 0 || n == 0) return;
+  packed_product(m, n, k, a, [&](int64_t j0, float* dst) { pack_shifted_panel(s, n, k, j0, dst); }, c, ldc,
+                 accumulate);
 }
 
 }  // namespace facet::cpu

@@ -35,4 +35,24 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
 void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, int64_t lda, int64_t a_step,
               const float* b, int64_t ldb, int64_t b_step, float* c, int64_t ldc, bool accumulate);
 
+// The column matrix of a stride-1 convolution whose output is as wide as its input (cpu/conv.cpp's
+// shifted planes), as the B of a product without being stored: row r = (channel r / taps, tap
+// r % taps) holds, for output pixel p = line * width + column, the image element at line +
+// line_shift[tap], column + col_shift[tap] of that channel's plane, or 0 outside the plane.
+struct ShiftedColumns {
+  static constexpr int64_t kMaxTaps = 64;
+  const float* image;  // [channels, height, width]
+  int64_t height, width, out_h, taps;
+  const int64_t* line_shift;  // [taps]
+  const int64_t* col_shift;   // [taps]
+};
+
+// True when sgemm_shifted_columns can run (the AVX-512 path, at most kMaxTaps taps).
+bool sgemm_shifted_columns_supported(const ShiftedColumns& s);
+
+// C[m, out_h * width] = (accumulate ? C : 0) + A[m, k] B with B the ShiftedColumns (k = channels *
+// taps): the convolution's forward without im2col, as sgemm with B packed straight from the image.
+void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,
+                           bool accumulate);
+
 }  // namespace facet::cpu
