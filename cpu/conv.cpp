@@ -193,6 +193,31 @@ int64_t weight_group(int64_t column_floats) {
   return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(column_floats * 4, 1), 1, 8);
 }
 
+// The window as cpu/gemm_f32's ShiftedColumns (its per-tap shifts kept here), and whether the
+// products can read the columns straight from the image instead of from im2col's copy.
+struct ImplicitColumns {
+  std::vector<int64_t> line_shift, col_shift;
+  ShiftedColumns columns;
+  bool usable;
+  explicit ImplicitColumns(const WindowGeometry& g)
+      : line_shift(g.kernel_h * g.kernel_w), col_shift(g.kernel_h * g.kernel_w) {
+    const int64_t taps = g.kernel_h * g.kernel_w;
+    for (int64_t t = 0; t < taps; ++t) {
+      line_shift[t] = (t / g.kernel_w) * g.dilation_h - g.pad_h;
+      col_shift[t] = t % g.kernel_w - g.pad_w;
+    }
+    columns = {nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data()};
+    usable = shifted_plane_rows(g) && sgemm_shifted_columns_supported(columns);
+  }
+};
+
+// Images per weight-gradient product without im2col: as many images and output gradients as
+// fit in about 2 MB, at most 16.
+int64_t implicit_weight_group(const WindowGeometry& g, int64_t out_channels) {
+  const int64_t bytes = (g.image_size() + out_channels * g.cols()) * 4;
+  return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(bytes, 1), 1, 16);
+}
+
 // OpenBLAS's own threads would fight the images' threads (and a pthreads OpenBLAS does not see
 // OpenMP's regions): while the images run in parallel, BLAS runs on one thread.
 struct SerialBlas {
@@ -243,15 +268,8 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     T* py = out.data<T>();
     const bool direct = pointwise(g);
     // A shifted-plane window on the AVX-512 path packs the GEMM's panels straight from the image.
-    const int64_t taps = g.kernel_h * g.kernel_w;
-    std::vector<int64_t> line_shift(taps), col_shift(taps);
-    for (int64_t t = 0; t < taps; ++t) {
-      line_shift[t] = (t / g.kernel_w) * g.dilation_h - g.pad_h;
-      col_shift[t] = t % g.kernel_w - g.pad_w;
-    }
-    ShiftedColumns shifted{nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data()};
-    const bool implicit = std::is_same_v<T, float> && !direct && shifted_plane_rows(g) &&
-                          sgemm_shifted_columns_supported(shifted);
+    const ImplicitColumns shifted(g);
+    const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
     SerialBlas serial(uses_blas<T>());
     for_image_ranges(n, [&](int, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf;
@@ -263,7 +281,7 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
           for (int64_t oc = 0; oc < o; ++oc) std::fill(y + oc * ncols, y + (oc + 1) * ncols, pb[oc]);
         if constexpr (std::is_same_v<T, float>) {
           if (implicit) {
-            ShiftedColumns columns = shifted;
+            ShiftedColumns columns = shifted.columns;
             columns.image = image;
             sgemm_shifted_columns(o, rows, {pw, rows, 1}, columns, y, ncols, pb != nullptr);
             continue;
@@ -289,11 +307,14 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     const int64_t wsize = o * rows;
     std::vector<T> partial(want_w ? static_cast<size_t>(omp_get_max_threads() * wsize) : 0, T(0));
     SerialBlas serial(uses_blas<T>());
-    const int64_t group = direct ? n : weight_group(rows * ncols);
+    const ImplicitColumns shifted(g);
+    const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
+    const std::vector<uint16_t> masks = implicit && want_w ? shifted_chunk_masks(shifted.columns) : std::vector<uint16_t>();
+    const int64_t group = direct ? n : implicit ? implicit_weight_group(g, o) : weight_group(rows * ncols);
     const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf, group_buf;
       T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
-      T* group_cols = direct || !want_w ? nullptr : scratch(group_buf, group * rows * ncols);
+      T* group_cols = direct || implicit || !want_w ? nullptr : scratch(group_buf, group * rows * ncols);
       for (int64_t b0 = first; b0 < end; b0 += group) {
         const int64_t count = std::min(group, end - b0);
         for (int64_t b = b0; b < b0 + count; ++b) {
@@ -302,9 +323,18 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
             product_nn<T>(rows, ncols, o, pw, 1, rows, pg + b * o * ncols, ncols, direct ? gx : cols, ncols, false);
             if (!direct) col2im_image(cols, g, gx);
           }
-          if (want_w && !direct) im2col_image(px + b * g.image_size(), g, group_cols + (b - b0) * rows * ncols);
+          if (want_w && group_cols) im2col_image(px + b * g.image_size(), g, group_cols + (b - b0) * rows * ncols);
         }
         // grad W [O, rows] += sum over the group of grad_out [O, OH*OW] x columns^T
+        if constexpr (std::is_same_v<T, float>) {
+          if (want_w && implicit) {
+            ShiftedColumns columns = shifted.columns;
+            columns.image = px + b0 * g.image_size();
+            sgemm_nt_shifted_columns(o, rows, count, pg + b0 * o * ncols, ncols, o * ncols, columns, g.image_size(),
+                                     masks, partial.data() + t * wsize, rows, true);
+            continue;
+          }
+        }
         if (want_w)
           product_nt<T>(o, rows, ncols, count, pg + b0 * o * ncols, ncols, o * ncols,
                         direct ? px + b0 * g.image_size() : group_cols, ncols, direct ? g.image_size() : rows * ncols,

@@ -257,6 +257,53 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
   }
 }
 
+// kernel_nt_4x4 with B's rows read from the image under per-chunk masks (ShiftedColumns): the same
+// loads, lanes and order as over stored columns, whose padding lanes hold the zeros read here.
+__attribute__((target("avx512f"))) void kernel_nt_4x4_shifted(int64_t pixels, int64_t count, const float* a,
+                                                              int64_t lda, int64_t a_step, const ShiftedColumns& s,
+                                                              int64_t image_step, const uint16_t* masks, int64_t chunks,
+                                                              int64_t r0, float* c, int64_t ldc, bool accumulate,
+                                                              int64_t mr, int64_t nr) {
+  __m512 acc[4][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  int64_t b_offset[4];
+  const uint16_t* b_masks[4];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    const int64_t r = r0 + (j < nr ? j : 0), t = r % s.taps;  // rows past the edge repeat row r0
+    b_offset[j] = (r / s.taps) * s.height * s.width + s.line_shift[t] * s.width + s.col_shift[t];
+    b_masks[j] = masks + t * chunks;
+  }
+  for (int64_t pair = 0; pair < count; ++pair) {
+    const float* ar[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
+    const float* image = s.image + pair * image_step;
+    for (int64_t p = 0, q = 0; p < pixels; p += 16, ++q) {
+      const __mmask16 m = pixels - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (pixels - p)) - 1);
+      __m512 bv[4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(b_masks[j][q], image + b_offset[j] + p);
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+      }
+    }
+  }
+  float sums[4][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) sums[i][j] = lane_sum(acc[i][j]);
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + sums[i][j] : sums[i][j];
+}
+
 }  // namespace
 
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
@@ -267,6 +314,28 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
 
 bool sgemm_shifted_columns_supported(const ShiftedColumns& s) {
   return sgemm_has_avx512() && s.taps >= 1 && s.taps <= ShiftedColumns::kMaxTaps;
+}
+
+std::vector<uint16_t> shifted_chunk_masks(const ShiftedColumns& s) {
+  const int64_t pixels = s.out_h * s.width, chunks = (pixels + 15) / 16;
+  std::vector<uint16_t> masks(static_cast<size_t>(s.taps * chunks), 0);
+  for (int64_t t = 0; t < s.taps; ++t)
+    for (int64_t p = 0; p < pixels; ++p) {
+      const int64_t ih = p / s.width + s.line_shift[t], iw = p % s.width + s.col_shift[t];
+      if (ih >= 0 && ih < s.height && iw >= 0 && iw < s.width) masks[t * chunks + p / 16] |= uint16_t(1u << (p % 16));
+    }
+  return masks;
+}
+
+void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
+                              const ShiftedColumns& s, int64_t image_step, const std::vector<uint16_t>& masks,
+                              float* c, int64_t ldc, bool accumulate) {
+  const int64_t pixels = s.out_h * s.width, chunks = (pixels + 15) / 16;
+  for (int64_t j0 = 0; j0 < k_cols; j0 += 4)
+    for (int64_t i0 = 0; i0 < m; i0 += 4)
+      kernel_nt_4x4_shifted(pixels, count, a + i0 * lda, lda, a_step, s, image_step, masks.data(), chunks, j0,
+                            c + i0 * ldc + j0, ldc, accumulate, std::min<int64_t>(4, m - i0),
+                            std::min<int64_t>(4, k_cols - j0));
 }
 
 void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,

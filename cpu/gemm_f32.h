@@ -6,6 +6,7 @@
 // PyTorch uses, picks AVX-512 from the CPU's feature bits. This GEMM does the same: an AVX-512
 // kernel when the CPU has AVX-512F (checked once at run time), otherwise cblas_sgemm.
 #include <cstdint>
+#include <vector>
 
 namespace facet::cpu {
 
@@ -47,6 +48,11 @@ struct ShiftedColumns {
   const int64_t* col_shift;   // [taps]
 };
 
+// Which of each 16-pixel chunk's lanes read inside the image, per tap: bit l of [tap * chunks + q]
+// is pixel 16 q + l of the column row of that tap (chunks = ceil(out_h * width / 16)), for
+// sgemm_nt_shifted_columns.
+std::vector<uint16_t> shifted_chunk_masks(const ShiftedColumns& s);
+
 // True when sgemm_shifted_columns can run (the AVX-512 path, at most kMaxTaps taps).
 bool sgemm_shifted_columns_supported(const ShiftedColumns& s);
 
@@ -54,5 +60,13 @@ bool sgemm_shifted_columns_supported(const ShiftedColumns& s);
 // taps): the convolution's forward without im2col, as sgemm with B packed straight from the image.
 void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,
                            bool accumulate);
+
+// sgemm_nt with the B_b given as ShiftedColumns instead of stored rows: C[m, k_cols] (+)= sum over
+// `count` images of A_b[m, pixels] B_b[k_cols, pixels]^T, A_b = a + b * a_step and B_b the columns
+// of s.image + b * image_step (a convolution's weight gradient without im2col). `masks` comes
+// from shifted_chunk_masks(s). The sums run in the order sgemm_nt's would over stored columns.
+void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
+                              const ShiftedColumns& s, int64_t image_step, const std::vector<uint16_t>& masks,
+                              float* c, int64_t ldc, bool accumulate);
 
 }  // namespace facet::cpu
