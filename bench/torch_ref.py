@@ -158,12 +158,7 @@ def torch_train_steps(heads, where, model_name, batch):
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
 
         def step():
-            features = model.backbone(x)
-            loss = model.head.loss(features, y)
-            opt.zero_grad(set_to_none=False)
-            loss.backward()
-            opt.step()
-            model.head.after_step(features, y)
+            train_torch.train_step(model, opt, x, y)
 
         def timed(fn):
             fn()

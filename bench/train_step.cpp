@@ -1,6 +1,7 @@
-// One training step of the Fashion-MNIST example, end to end: backbone forward, the head's loss,
-// zero_grad, backward, the SGD step (momentum 0.9, Nesterov, weight decay 5e-4) and the head's
-// after-step update — what examples/fashion_mnist/train runs per batch, less the data loading.
+// One training step of the Fashion-MNIST example, end to end (example::train_step: backbone
+// forward, the head's loss, zero_grad, backward, the SGD step with momentum 0.9, Nesterov and
+// weight decay 5e-4, the head's after-step update) — what examples/fashion_mnist/train runs per
+// batch, less the data loading.
 // Random images and labels, the same for every head; medians after two warm-up steps.
 // Usage: train_step [cpu|cuda] [MODEL] [BATCH] [HEAD...]. One line per head, "head median_ms
 // img_per_s peak_mib", for bench/torch_ref.py to set beside PyTorch; peak_mib is the memory a step
@@ -61,14 +62,7 @@ int main(int argc, char** argv) {
     model.to(device);
     model.train();
     optim::SGD opt(model.parameters(), optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4).nesterov(true));
-    const auto step = [&] {
-      const Tensor features = model.backbone->forward(x);
-      const Tensor loss = model.head->loss(features, y);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      model.head->after_step(features, y);
-    };
+    const auto step = [&] { example::train_step(model, opt, x, y); };
     step();
     step();  // the optimizer's momentum buffers exist from here on
     wait(device);

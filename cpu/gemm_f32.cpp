@@ -128,12 +128,43 @@ __attribute__((target("avx512f"))) inline float lane_sum(__m512 v) {
   return _mm512_cvtss_f32(v);
 }
 
+// Where row r of ShiftedColumns starts in its image: pixel p of the row reads image[offset + p].
+int64_t shifted_row_offset(const ShiftedColumns& s, int64_t r) {
+  const int64_t t = r % s.taps;
+  return (r / s.taps) * s.height * s.width + s.line_shift[t] * s.width + s.col_shift[t];
+}
+
+// The B rows of a 4 x 4 NT tile, as the kernel loads them: lanes p .. p + 15 (chunk q = p / 16)
+// of row j of pair b. Stored rows mask only the tail past k.
+struct StoredRows {
+  const float* row[4];
+  int64_t step;  // between pairs
+  __attribute__((target("avx512f"))) __m512 load(int j, int64_t pair, int64_t p, int64_t, __mmask16 tail) const {
+    return _mm512_maskz_loadu_ps(tail, row[j] + pair * step + p);
+  }
+};
+
+// ShiftedColumns' rows, read from the image: each row is the image at a fixed offset, its lanes
+// that fall in the padding masked off per chunk (masked-off lanes are not read: AVX-512
+// suppresses their faults), so the zeros a stored column row holds there come from the mask.
+struct ImageRows {
+  const float* image;
+  int64_t step;  // between images
+  int64_t offset[4];
+  const uint16_t* masks[4];  // per chunk
+  __attribute__((target("avx512f"))) __m512 load(int j, int64_t pair, int64_t p, int64_t q, __mmask16) const {
+    return _mm512_maskz_loadu_ps(masks[j][q], image + pair * step + offset[j] + p);
+  }
+};
+
 // C[i0 + i, j0 + j] (+)= the sum over the pairs of dot(A_b row i0 + i, B_b row j0 + j) for a 4 x 4
 // tile, both operands' rows contiguous along k: sixteen accumulators of 16 lanes of k, summed
 // across lanes once at the end. Per 16 k steps: eight loads, sixteen FMAs; no packing at all.
+// Rows past the tile's edge (i >= mr, j >= nr) repeat row 0 and are never stored: no branch.
+template <class Rows>
 __attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, int64_t count, const float* a, int64_t lda,
-                                                      int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
-                                                      float* c, int64_t ldc, bool accumulate, int64_t mr, int64_t nr) {
+                                                      int64_t a_step, const Rows& b, float* c, int64_t ldc,
+                                                      bool accumulate, int64_t mr, int64_t nr) {
   __m512 acc[4][4];
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)
@@ -141,18 +172,13 @@ __attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, int64_t count, 
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t pair = 0; pair < count; ++pair) {
     const float* ar[4];
-    const float* br[4];
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      // Rows past the edge read row 0 again (their results are never stored): no branch in the loop.
-      ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
-      br[i] = b + pair * b_step + (i < nr ? i : 0) * ldb;
-    }
-    for (int64_t p = 0; p < k; p += 16) {
+    for (int i = 0; i < 4; ++i) ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
+    for (int64_t p = 0, q = 0; p < k; p += 16, ++q) {
       const __mmask16 m = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
       __m512 bv[4];
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(m, br[j] + p);
+      for (int j = 0; j < 4; ++j) bv[j] = b.load(j, pair, p, q, m);
 #pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
@@ -185,10 +211,14 @@ void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, in
     return;
   }
   // Four B rows stay in L1 while the A rows stream past them.
-  for (int64_t j0 = 0; j0 < n; j0 += 4)
+  for (int64_t j0 = 0; j0 < n; j0 += 4) {
+    const int64_t nr = std::min<int64_t>(4, n - j0);
+    StoredRows rows{{}, b_step};
+    for (int j = 0; j < 4; ++j) rows.row[j] = b + (j0 + (j < nr ? j : 0)) * ldb;
     for (int64_t i0 = 0; i0 < m; i0 += 4)
-      kernel_nt_4x4(k, count, a + i0 * lda, lda, a_step, b + j0 * ldb, ldb, b_step, c + i0 * ldc + j0, ldc,
-                    accumulate, std::min<int64_t>(4, m - i0), std::min<int64_t>(4, n - j0));
+      kernel_nt_4x4(k, count, a + i0 * lda, lda, a_step, rows, c + i0 * ldc + j0, ldc, accumulate,
+                    std::min<int64_t>(4, m - i0), nr);
+  }
 }
 
 namespace {
@@ -247,61 +277,11 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
                     _mm512_cmpge_epi32_mask(iw, zero) &
                     _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(static_cast<int32_t>(s.width)));
     }
-  const int64_t plane = s.height * s.width;
   for (int64_t r = 0; r < k; ++r) {
-    const int64_t t = r % s.taps;
-    // Pixel p of this row reads image[(r / taps) * plane + p + line_shift * width + col_shift].
-    const int64_t at = (r / s.taps) * plane + s.line_shift[t] * s.width + s.col_shift[t] + j0;
+    const int64_t t = r % s.taps, at = shifted_row_offset(s, r) + j0;
     _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[t][0], s.image + at));
     _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(masks[t][1], s.image + at + 16));
   }
-}
-
-// kernel_nt_4x4 with B's rows read from the image under per-chunk masks (ShiftedColumns): the same
-// loads, lanes and order as over stored columns, whose padding lanes hold the zeros read here.
-__attribute__((target("avx512f"))) void kernel_nt_4x4_shifted(int64_t pixels, int64_t count, const float* a,
-                                                              int64_t lda, int64_t a_step, const ShiftedColumns& s,
-                                                              int64_t image_step, const uint16_t* masks, int64_t chunks,
-                                                              int64_t r0, float* c, int64_t ldc, bool accumulate,
-                                                              int64_t mr, int64_t nr) {
-  __m512 acc[4][4];
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
-  int64_t b_offset[4];
-  const uint16_t* b_masks[4];
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; ++j) {
-    const int64_t r = r0 + (j < nr ? j : 0), t = r % s.taps;  // rows past the edge repeat row r0
-    b_offset[j] = (r / s.taps) * s.height * s.width + s.line_shift[t] * s.width + s.col_shift[t];
-    b_masks[j] = masks + t * chunks;
-  }
-  for (int64_t pair = 0; pair < count; ++pair) {
-    const float* ar[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
-    const float* image = s.image + pair * image_step;
-    for (int64_t p = 0, q = 0; p < pixels; p += 16, ++q) {
-      const __mmask16 m = pixels - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (pixels - p)) - 1);
-      __m512 bv[4];
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(b_masks[j][q], image + b_offset[j] + p);
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        const __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + p);
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
-      }
-    }
-  }
-  float sums[4][4];
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) sums[i][j] = lane_sum(acc[i][j]);
-  for (int64_t i = 0; i < mr; ++i)
-    for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + sums[i][j] : sums[i][j];
 }
 
 }  // namespace
@@ -331,11 +311,18 @@ void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const fl
                               const ShiftedColumns& s, int64_t image_step, const std::vector<uint16_t>& masks,
                               float* c, int64_t ldc, bool accumulate) {
   const int64_t pixels = s.out_h * s.width, chunks = (pixels + 15) / 16;
-  for (int64_t j0 = 0; j0 < k_cols; j0 += 4)
+  for (int64_t j0 = 0; j0 < k_cols; j0 += 4) {
+    const int64_t nr = std::min<int64_t>(4, k_cols - j0);
+    ImageRows rows{s.image, image_step, {}, {}};
+    for (int j = 0; j < 4; ++j) {
+      const int64_t r = j0 + (j < nr ? j : 0);
+      rows.offset[j] = shifted_row_offset(s, r);
+      rows.masks[j] = masks.data() + (r % s.taps) * chunks;
+    }
     for (int64_t i0 = 0; i0 < m; i0 += 4)
-      kernel_nt_4x4_shifted(pixels, count, a + i0 * lda, lda, a_step, s, image_step, masks.data(), chunks, j0,
-                            c + i0 * ldc + j0, ldc, accumulate, std::min<int64_t>(4, m - i0),
-                            std::min<int64_t>(4, k_cols - j0));
+      kernel_nt_4x4(pixels, count, a + i0 * lda, lda, a_step, rows, c + i0 * ldc + j0, ldc, accumulate,
+                    std::min<int64_t>(4, m - i0), nr);
+  }
 }
 
 void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,

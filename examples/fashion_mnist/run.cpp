@@ -32,6 +32,16 @@ TrainModel::TrainModel(const std::string& model, const std::string& head_name, i
   head = register_module("head", make_head(head_name, feat_dim, 10));
 }
 
+StepResult train_step(TrainModel& model, optim::Optimizer& opt, const Tensor& x, const Tensor& y) {
+  const Tensor features = model.backbone->forward(x);
+  const Tensor loss = model.head->loss(features, y);
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+  model.head->after_step(features, y);
+  return {features, loss};
+}
+
 int64_t count_correct(const Tensor& scores, const Tensor& labels) {
   return eq(argmax(scores, 1), labels).sum().to(Device::cpu()).item<int64_t>();
 }

@@ -29,6 +29,13 @@ class TrainModel : public facet::nn::Module {
   std::shared_ptr<Head> head;
 };
 
+// One optimizer step on a batch: backbone forward, the head's loss, zero_grad, backward, the
+// optimizer's step, then the head's after-step update. Returns the features and the loss.
+struct StepResult {
+  facet::Tensor features, loss;
+};
+StepResult train_step(TrainModel& model, facet::optim::Optimizer& opt, const facet::Tensor& x, const facet::Tensor& y);
+
 // Correct predictions (argmax of scores [B, C] against labels [B]).
 int64_t count_correct(const facet::Tensor& scores, const facet::Tensor& labels);
 

@@ -159,12 +159,7 @@ int main(int argc, char** argv) {
       int64_t correct = 0, seen = 0, done = 0;
       for (auto& batch : loader) {
         const Tensor x = batch.x.to(device), y = batch.y.to(device);
-        const Tensor features = model.backbone->forward(x);
-        const Tensor loss = model.head->loss(features, y);
-        opt.zero_grad();
-        loss.backward();
-        opt.step();
-        model.head->after_step(features, y);
+        const auto [features, loss] = train_step(model, opt, x, y);
         schedule.step();
         {
           NoGradGuard no_grad;

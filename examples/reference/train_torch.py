@@ -354,6 +354,18 @@ class TrainModel(nn.Module):
         self.head = make_head(head, feat_dim)
 
 
+def train_step(model, opt, x, y):
+    """run.cpp's train_step: forward, the head's loss, zero_grad, backward, step, the head's
+    after-step update; returns the features and the loss."""
+    features = model.backbone(x)
+    loss = model.head.loss(features, y)
+    opt.zero_grad(set_to_none=False)
+    loss.backward()
+    opt.step()
+    model.head.after_step(features, y)
+    return features, loss
+
+
 # ---------------------------------------------------------------- schedule (optim/lr_scheduler.cpp)
 
 def cosine_warmup_factor(warmup, total):
@@ -463,12 +475,7 @@ def main(argv):
             if augment:
                 x = augment_batch(x, gen)
             x, y = normalize(x).to(device), train_y[idx].to(device)
-            features = model.backbone(x)
-            loss = model.head.loss(features, y)
-            opt.zero_grad(set_to_none=False)
-            loss.backward()
-            opt.step()
-            model.head.after_step(features, y)
+            features, loss = train_step(model, opt, x, y)
             schedule.step()
             with torch.no_grad():  # as train: the head's scores after the step, of this step's features
                 correct += int((model.head.scores(features.detach()).argmax(1) == y).sum())
