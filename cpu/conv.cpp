@@ -4,7 +4,9 @@
 // there is no batch-sized column matrix and no permute. Threads (OpenMP) take contiguous ranges
 // of images; the GEMM inside is serial. A 1x1, stride-1, unpadded window needs no columns: the
 // image is its own column matrix.
-// Backward per image: grad columns = weight^T x grad_out[n], scattered back by col2im; grad
+// Backward per image: grad columns = weight^T x grad_out[n], scattered back by col2im (for a
+// "same" stride-1 window on the AVX-512 path: a same convolution of grad_out with the flipped,
+// transposed kernel, no columns); grad
 // weight = sum over images of grad_out[n] x columns[n]^T, taken a group of images at a time (their
 // column matrices side by side), one accumulator per thread, added in thread order (deterministic
 // for a given thread count).
@@ -211,6 +213,25 @@ struct ImplicitColumns {
   }
 };
 
+// A window whose output is its input's size at stride 1 and dilation 1 (odd kernel, pad (k-1)/2).
+bool same_window(const WindowGeometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         2 * g.pad_h == g.kernel_h - 1 && 2 * g.pad_w == g.kernel_w - 1;
+}
+
+// The kernel for the input gradient of a same_window convolution: [C, O * taps] with entry
+// (c, o, ki, kj) = W[o, c, KH-1-ki, KW-1-kj]; the same padding then maps the output gradient back.
+std::vector<float> flipped_transposed(const Tensor& weight, const WindowGeometry& g) {
+  const int64_t o = weight.size(0), c = g.channels, kh = g.kernel_h, kw = g.kernel_w, taps = kh * kw;
+  const float* w = weight.data<float>();
+  std::vector<float> out(static_cast<size_t>(c * o * taps));
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (int64_t oi = 0; oi < o; ++oi)
+      for (int64_t t = 0; t < taps; ++t)
+        out[(ci * o + oi) * taps + t] = w[(oi * c + ci) * taps + (taps - 1 - t)];
+  return out;
+}
+
 // Images per weight-gradient product without im2col: as many images and output gradients as
 // fit in about 2 MB, at most 16.
 int64_t implicit_weight_group(const WindowGeometry& g, int64_t out_channels) {
@@ -311,14 +332,27 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
     const std::vector<uint16_t> masks = implicit && want_w ? shifted_chunk_masks(shifted.columns) : std::vector<uint16_t>();
     const int64_t group = direct ? n : implicit ? implicit_weight_group(g, o) : weight_group(rows * ncols);
+    // For a "same" window the input gradient is itself a "same" convolution, of the output
+    // gradient with the flipped, transposed kernel: the shifted-columns product, no col2im.
+    const bool implicit_dx = implicit && pgx && same_window(g);
+    const std::vector<float> flipped = implicit_dx ? flipped_transposed(weight, g) : std::vector<float>();
+    const int64_t channels = g.channels, taps = g.kernel_h * g.kernel_w;
     const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf, group_buf;
-      T* cols = direct ? nullptr : scratch(cols_buf, rows * ncols);
+      T* cols = direct || implicit_dx ? nullptr : scratch(cols_buf, rows * ncols);
       T* group_cols = direct || implicit || !want_w ? nullptr : scratch(group_buf, group * rows * ncols);
       for (int64_t b0 = first; b0 < end; b0 += group) {
         const int64_t count = std::min(group, end - b0);
         for (int64_t b = b0; b < b0 + count; ++b) {
-          if (pgx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
+          if constexpr (std::is_same_v<T, float>) {
+            if (implicit_dx) {  // grad x [C, H*W] = flipped [C, O*taps] x shifted columns of grad_out
+              ShiftedColumns columns = shifted.columns;
+              columns.image = pg + b * o * ncols;
+              sgemm_shifted_columns(channels, o * taps, {flipped.data(), o * taps, 1}, columns,
+                                    pgx + b * g.image_size(), ncols, false);
+            }
+          }
+          if (pgx && !implicit_dx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
             T* gx = pgx + b * g.image_size();
             product_nn<T>(rows, ncols, o, pw, 1, rows, pg + b * o * ncols, ncols, direct ? gx : cols, ncols, false);
             if (!direct) col2im_image(cols, g, gx);

@@ -216,7 +216,8 @@ TEST_CASE("conv2d backward: gradients as the direct adjoints, and a bad output g
 TEST_CASE("conv2d on the CPU, image by image: float32 forward and backward match float64 for 1x1, batch 1, odd batches and ragged tiles") {
   // Sizes that land on every edge of cpu/conv.cpp and cpu/gemm_f32.cpp: the 1x1 path without
   // columns, batches that do not split evenly over the threads, out channels off the 8-row tile,
-  // output planes off the 32-column tile, and k that is not a multiple of 16.
+  // output planes off the 32-column tile, and k that is not a multiple of 16; the "same" windows
+  // (3x3 pad 1, 5x5 pad 2) take the products that read the image or the output gradient directly.
   struct Case {
     Shape x, w;
     Pair2 s, p;
@@ -224,7 +225,9 @@ TEST_CASE("conv2d on the CPU, image by image: float32 forward and backward match
   const Case cases[] = {{{1, 5, 6, 7}, {3, 5, 1, 1}, {1, 1}, {0, 0}},    {{3, 5, 6, 7}, {9, 5, 1, 1}, {1, 1}, {0, 0}},
                         {{2, 4, 7, 7}, {6, 4, 1, 1}, {2, 2}, {0, 0}},    {{5, 3, 11, 13}, {13, 3, 3, 3}, {1, 1}, {1, 1}},
                         {{2, 40, 5, 5}, {17, 40, 3, 3}, {1, 1}, {1, 1}}, {{7, 2, 4, 4}, {33, 2, 2, 2}, {1, 1}, {0, 0}},
-                        {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}, {1, 1}}};
+                        {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}, {1, 1}},
+                        // a 5x5 "same" window: 25 taps through the shifted-column products
+                        {{3, 3, 9, 8}, {5, 3, 5, 5}, {1, 1}, {2, 2}}};
   for (const Case& c : cases) {
     INFO(shape_str(c.x) << " " << shape_str(c.w));
     Generator gen(17);
