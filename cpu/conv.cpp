@@ -291,6 +291,7 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     // A shifted-plane window on the AVX-512 path packs the GEMM's panels straight from the image.
     const ImplicitColumns shifted(g);
     const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
+    const PackedRows packed_w = implicit ? pack_rows(o, rows, {weight.data<float>(), rows, 1}) : PackedRows();
     SerialBlas serial(uses_blas<T>());
     for_image_ranges(n, [&](int, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf;
@@ -304,7 +305,7 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
           if (implicit) {
             ShiftedColumns columns = shifted.columns;
             columns.image = image;
-            sgemm_shifted_columns(o, rows, {pw, rows, 1}, columns, y, ncols, pb != nullptr);
+            sgemm_shifted_columns(packed_w, columns, y, ncols, pb != nullptr);
             continue;
           }
         }
@@ -335,8 +336,9 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     // For a "same" window the input gradient is itself a "same" convolution, of the output
     // gradient with the flipped, transposed kernel: the shifted-columns product, no col2im.
     const bool implicit_dx = implicit && pgx && same_window(g);
-    const std::vector<float> flipped = implicit_dx ? flipped_transposed(weight, g) : std::vector<float>();
-    const int64_t channels = g.channels, taps = g.kernel_h * g.kernel_w;
+    const int64_t taps = g.kernel_h * g.kernel_w;
+    const PackedRows flipped =
+        implicit_dx ? pack_rows(g.channels, o * taps, {flipped_transposed(weight, g).data(), o * taps, 1}) : PackedRows();
     const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
       thread_local std::vector<T> cols_buf, group_buf;
       T* cols = direct || implicit_dx ? nullptr : scratch(cols_buf, rows * ncols);
@@ -348,8 +350,7 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
             if (implicit_dx) {  // grad x [C, H*W] = flipped [C, O*taps] x shifted columns of grad_out
               ShiftedColumns columns = shifted.columns;
               columns.image = pg + b * o * ncols;
-              sgemm_shifted_columns(channels, o * taps, {flipped.data(), o * taps, 1}, columns,
-                                    pgx + b * g.image_size(), ncols, false);
+              sgemm_shifted_columns(flipped, columns, pgx + b * g.image_size(), ncols, false);
             }
           }
           if (pgx && !implicit_dx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]

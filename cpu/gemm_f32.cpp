@@ -232,23 +232,20 @@ void set_sgemm_avx512(bool enabled) { use_avx512 = enabled && __builtin_cpu_supp
 
 namespace {
 
-// The packed product with B's panels from pack_panel(j0, dst): A packed once, each panel of B
-// packed once and run past every tile of A's rows.
+// The packed product of A (packed by pack_a) and B's panels from pack_panel(j0, dst): each panel
+// of B packed once and run past every tile of A's rows.
 template <class PackPanel>
-void packed_product(int64_t m, int64_t n, int64_t k, MatrixView a, PackPanel&& pack_panel, float* c, int64_t ldc,
-                    bool accumulate) {
+void packed_product(int64_t m, int64_t n, int64_t k, const float* packed_a, PackPanel&& pack_panel, float* c,
+                    int64_t ldc, bool accumulate) {
   // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults.
-  thread_local std::vector<float> packed_a, packed_b;
-  const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
-  if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
+  thread_local std::vector<float> packed_b;
   if (static_cast<int64_t>(packed_b.size()) < kNr * k) packed_b.resize(kNr * k);
-  pack_a(m, k, a, packed_a.data());
   for (int64_t j0 = 0; j0 < n; j0 += kNr) {
     pack_panel(j0, packed_b.data());
     const int64_t nr = std::min(kNr, n - j0);
     for (int64_t i0 = 0; i0 < m; i0 += kMr)
-      kernel_8x32(k, packed_a.data() + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate,
-                  std::min(kMr, m - i0), nr);
+      kernel_8x32(k, packed_a + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate, std::min(kMr, m - i0),
+                  nr);
   }
 }
 
@@ -289,7 +286,18 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   if (!sgemm_has_avx512()) return sgemm_blas(m, n, k, a, b, c, ldc, accumulate);
-  packed_product(m, n, k, a, [&](int64_t j0, float* dst) { pack_b(n, k, b, j0, dst); }, c, ldc, accumulate);
+  thread_local std::vector<float> packed_a;
+  const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
+  if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
+  pack_a(m, k, a, packed_a.data());
+  packed_product(m, n, k, packed_a.data(), [&](int64_t j0, float* dst) { pack_b(n, k, b, j0, dst); }, c, ldc,
+                 accumulate);
+}
+
+PackedRows pack_rows(int64_t m, int64_t k, MatrixView a) {
+  PackedRows packed{std::vector<float>(static_cast<size_t>((m + kMr - 1) / kMr * kMr * k)), m, k};
+  pack_a(m, k, a, packed.data.data());
+  return packed;
 }
 
 bool sgemm_shifted_columns_supported(const ShiftedColumns& s) {
@@ -325,12 +333,11 @@ void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const fl
   }
 }
 
-void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,
-                           bool accumulate) {
+void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate) {
   const int64_t n = s.out_h * s.width;
-  if (m == 0 || n == 0) return;
-  packed_product(m, n, k, a, [&](int64_t j0, float* dst) { pack_shifted_panel(s, n, k, j0, dst); }, c, ldc,
-                 accumulate);
+  if (a.m == 0 || n == 0) return;
+  packed_product(a.m, n, a.k, a.data.data(), [&](int64_t j0, float* dst) { pack_shifted_panel(s, n, a.k, j0, dst); },
+                 c, ldc, accumulate);
 }
 
 }  // namespace facet::cpu

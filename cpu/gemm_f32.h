@@ -56,10 +56,17 @@ std::vector<uint16_t> shifted_chunk_masks(const ShiftedColumns& s);
 // True when sgemm_shifted_columns can run (the AVX-512 path, at most kMaxTaps taps).
 bool sgemm_shifted_columns_supported(const ShiftedColumns& s);
 
+// A[m, k] packed once for many products (a convolution's weights, image after image).
+struct PackedRows {
+  std::vector<float> data;
+  int64_t m = 0, k = 0;
+};
+PackedRows pack_rows(int64_t m, int64_t k, MatrixView a);
+
 // C[m, out_h * width] = (accumulate ? C : 0) + A[m, k] B with B the ShiftedColumns (k = channels *
 // taps): the convolution's forward without im2col, as sgemm with B packed straight from the image.
-void sgemm_shifted_columns(int64_t m, int64_t k, MatrixView a, const ShiftedColumns& s, float* c, int64_t ldc,
-                           bool accumulate);
+// The AVX-512 path only (sgemm_shifted_columns_supported).
+void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate);
 
 // sgemm_nt with the B_b given as ShiftedColumns instead of stored rows: C[m, k_cols] (+)= sum over
 // `count` images of A_b[m, pixels] B_b[k_cols, pixels]^T, A_b = a + b * a_step and B_b the columns
