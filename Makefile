@@ -6,6 +6,7 @@
 #   make demo       trains the bundled demo
 #   make deps       installs the Debian packages the build needs
 #   make gpu-check  on a machine with a GPU: build for sm_90, every test, compute-sanitizer, benchmarks
+#   make pictures   the 2-D feature picture of every head, into docs/
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
 # (ASan + UBSan, in a build directory of its own), USE_CUDNN=1 (link cuDNN for the cudnn convolution
@@ -98,7 +99,7 @@ LIB       := $(BUILD)/libfacet.a
 TEST_BIN  := $(BUILD)/facet_tests
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all examples test bench demo deps info clean gpu-check check-resume
+.PHONY: all examples test bench demo deps info clean gpu-check check-resume pictures
 all: info $(LIB) $(TEST_BIN) $(EXAMPLE_BINS)
 examples: info $(EXAMPLE_BINS)
 
@@ -172,6 +173,10 @@ deps:
 # --resume continues bit for bit on the CPU (two short runs; a few minutes on two cores).
 check-resume: examples
 	@tools/check_resume.sh $(BUILD)
+
+# The 2-D feature picture of every head into docs/ (seven short runs; about ten minutes on two cores).
+pictures: examples
+	@tools/feature_pictures.sh $(BUILD)
 
 gpu-check:
 	@tools/gpu_check.sh

@@ -43,12 +43,21 @@ step() {
 
 skip() { printf '%-12s skipped       (%s)\n' "$1" "$2" >>"$summary"; }
 
+# The benchmarks with their default arguments (CPU), then the GPU runs of the ones that take a
+# device: the training step (beside PyTorch eager and PyTorch CUDA graphs where torch imports)
+# and the ArcFace head.
 benches() {
   for b in "$build"/bench/*; do
     case "$b" in *.d) continue ;; esac
     echo "== $b"
     "$b" || return 1
   done
+  if [ "$gpus" -gt 0 ]; then
+    echo "== $build/bench/train_step cuda"
+    python3 bench/torch_ref.py train_step "$build/bench/train_step" cuda cnn || return 1
+    echo "== $build/bench/loss_heads cuda"
+    python3 bench/torch_ref.py heads "$build/bench/loss_heads" cuda || return 1
+  fi
 }
 
 # cuDNN where its header is, in the places the Makefile looks.
@@ -95,7 +104,7 @@ fi
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   echo "cudnn: $([ "$use_cudnn" = 1 ] && echo "built in (USE_CUDNN=1)" || echo "not found, built without")"
   [ -f "$out/tests.log" ] && grep -E '^[0-9]+ passed' "$out/tests.log" | tail -1 | sed 's/^/tests: /'
-  [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ |^  conv_' "$out/bench.log"
+  [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ |^  conv_|^(softmax|center|cosface|arcface|sphereface|combined|subcenter) |^arcface_C' "$out/bench.log"
   echo
   cat "$summary"
 } | tee "$out/table.txt"
