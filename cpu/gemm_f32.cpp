@@ -232,37 +232,28 @@ void set_sgemm_avx512(bool enabled) { use_avx512 = enabled && __builtin_cpu_supp
 
 namespace {
 
-// Rows of k per block: a block of a B panel (256 x 32 floats, 32 KB) stays in L1 while the
-// kernel runs every tile of A's rows past it; unblocked, a panel of k = 1152 (128 channels x 9
-// taps) streamed from L2 for each tile.
-constexpr int64_t kKc = 256;
-
-// The packed product of A (packed by pack_a) and B's panels from pack_panel(j0, k0, kc, dst)
-// (rows k0 .. k0 + kc of the panel at column j0): each block of a panel packed once and run past
-// every tile of A's rows. C is summed block after block, in k order.
+// The packed product of A (packed by pack_a) and B's panels from pack_panel(j0, dst): each panel
+// of B packed once and run past every tile of A's rows.
 template <class PackPanel>
 void packed_product(int64_t m, int64_t n, int64_t k, const float* packed_a, PackPanel&& pack_panel, float* c,
                     int64_t ldc, bool accumulate) {
   // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults.
   thread_local std::vector<float> packed_b;
-  if (static_cast<int64_t>(packed_b.size()) < kNr * kKc) packed_b.resize(kNr * kKc);
+  if (static_cast<int64_t>(packed_b.size()) < kNr * k) packed_b.resize(kNr * k);
   for (int64_t j0 = 0; j0 < n; j0 += kNr) {
+    pack_panel(j0, packed_b.data());
     const int64_t nr = std::min(kNr, n - j0);
-    for (int64_t k0 = 0; k0 < k || k0 == 0; k0 += kKc) {
-      const int64_t kc = std::min(kKc, k - k0);
-      pack_panel(j0, k0, kc, packed_b.data());
-      for (int64_t i0 = 0; i0 < m; i0 += kMr)
-        kernel_8x32(kc, packed_a + i0 * k + k0 * kMr, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate || k0 > 0,
-                    std::min(kMr, m - i0), nr);
-    }
+    for (int64_t i0 = 0; i0 < m; i0 += kMr)
+      kernel_8x32(k, packed_a + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate, std::min(kMr, m - i0),
+                  nr);
   }
 }
 
 // One panel of ShiftedColumns: for each tap, which of the panel's 32 pixels read inside the
 // image (two 16-lane masks), then per row two masked loads straight from the image. A masked-off
 // lane is not read (AVX-512 suppresses its fault), so the edge pixels need no branch.
-__attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t n, int64_t k0,
-                                                           int64_t kc, int64_t j0, float* dst) {
+__attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t n, int64_t k, int64_t j0,
+                                                           float* dst) {
   alignas(64) int32_t line[kNr], col[kNr];
   for (int64_t l = 0; l < kNr; ++l) {
     line[l] = static_cast<int32_t>((j0 + l) / s.width);
@@ -283,10 +274,10 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
                     _mm512_cmpge_epi32_mask(iw, zero) &
                     _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(static_cast<int32_t>(s.width)));
     }
-  for (int64_t r = k0; r < k0 + kc; ++r) {
+  for (int64_t r = 0; r < k; ++r) {
     const int64_t t = r % s.taps, at = shifted_row_offset(s, r) + j0;
-    _mm512_storeu_ps(dst + (r - k0) * kNr, _mm512_maskz_loadu_ps(masks[t][0], s.image + at));
-    _mm512_storeu_ps(dst + (r - k0) * kNr + 16, _mm512_maskz_loadu_ps(masks[t][1], s.image + at + 16));
+    _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[t][0], s.image + at));
+    _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(masks[t][1], s.image + at + 16));
   }
 }
 
@@ -299,10 +290,8 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
   const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
   if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
   pack_a(m, k, a, packed_a.data());
-  packed_product(
-      m, n, k, packed_a.data(),
-      [&](int64_t j0, int64_t k0, int64_t kc, float* dst) { pack_b(n, kc, {b.p + k0 * b.rs, b.rs, b.cs}, j0, dst); },
-      c, ldc, accumulate);
+  packed_product(m, n, k, packed_a.data(), [&](int64_t j0, float* dst) { pack_b(n, k, b, j0, dst); }, c, ldc,
+                 accumulate);
 }
 
 PackedRows pack_rows(int64_t m, int64_t k, MatrixView a) {
@@ -347,10 +336,8 @@ void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const fl
 void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate) {
   const int64_t n = s.out_h * s.width;
   if (a.m == 0 || n == 0) return;
-  packed_product(
-      a.m, n, a.k, a.data.data(),
-      [&](int64_t j0, int64_t k0, int64_t kc, float* dst) { pack_shifted_panel(s, n, k0, kc, j0, dst); }, c, ldc,
-      accumulate);
+  packed_product(a.m, n, a.k, a.data.data(), [&](int64_t j0, float* dst) { pack_shifted_panel(s, n, a.k, j0, dst); },
+                 c, ldc, accumulate);
 }
 
 }  // namespace facet::cpu
