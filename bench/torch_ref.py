@@ -193,56 +193,62 @@ def torch_train_steps(heads, where, model_name, batch):
     return out
 
 
+TRAIN_HEADS = ("softmax", "center", "cosface", "arcface", "sphereface", "combined", "subcenter")
+
+
 def train_steps(binary, where, model_name):
-    """Rounds of (facet's step for every head, PyTorch's), the order flipped each round; per head, the
-    median over the rounds of each side's medians. This VM's speed drifts by a third from minute to
-    minute, so one block of facet then one of PyTorch would set different weathers side by side."""
+    """Per head, rounds of (facet's step, PyTorch's), the order flipped each round; the ratio is the
+    median over the rounds of each round's PyTorch / facet, so both sides of a ratio ran within
+    seconds of each other: this VM's speed drifts by a third from minute to minute."""
     threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
     rounds = int(os.environ.get("FACET_BENCH_ROUNDS", "3"))
     batch = 256
-    facet, ref, version = {}, {}, None
     try:
         import torch
 
         version = torch.__version__
         torch.set_num_threads(threads)
     except ImportError:
-        torch = None
+        torch, version = None, None
 
-    def run_facet():
-        for line in subprocess.run([binary, where, model_name, str(batch)], check=True, capture_output=True,
-                                   text=True).stdout.splitlines():
-            head, ms, _, mib = line.split()
-            facet.setdefault(head, []).append((float(ms), float(mib)))
+    def run_facet(head):
+        line = subprocess.run([binary, where, model_name, str(batch), head], check=True, capture_output=True,
+                              text=True).stdout.split()
+        return float(line[1]), float(line[3])
 
-    def run_torch():
-        if torch is not None:
-            for head, times in torch_train_steps(list(facet), where, model_name, batch).items():
-                ref.setdefault(head, []).append(times)
+    def run_torch(head):
+        return torch_train_steps([head], where, model_name, batch)[head] if torch is not None else None
 
-    for r in range(rounds):
-        if r % 2 == 0 or not facet:
-            run_facet()
-            run_torch()
-        else:
-            run_torch()
-            run_facet()
     nan = float("nan")
-    mid = lambda values: statistics.median(values) if values else nan
+    rows = {}
+    for head in TRAIN_HEADS:
+        facet, ref = [], []
+        for r in range(rounds):
+            if r % 2 == 0:
+                facet.append(run_facet(head))
+                ref.append(run_torch(head))
+            else:
+                ref.append(run_torch(head))
+                facet.append(run_facet(head))
+        mid = lambda values: statistics.median(values) if values else nan
+        ms, mib = mid([f[0] for f in facet]), mid([f[1] for f in facet])
+        if torch is None:
+            rows[head] = (ms, nan, nan, nan, nan, mib, nan)
+            continue
+        ratios = [t[0] / f[0] for f, t in zip(facet, ref)]
+        graph_ratios = [t[1] / f[0] for f, t in zip(facet, ref)]
+        rows[head] = (ms, mid([t[0] for t in ref]), mid([t[1] for t in ref]), mid(ratios), mid(graph_ratios), mib,
+                      mid([t[2] for t in ref]))
     print(f"training step of the example ({model_name}, 128-d features), batch {batch}, {where}, {threads} threads,"
-          f" median ms of {rounds} interleaved rounds" + (f"; PyTorch {version}" if version else
-                                                           "; PyTorch not installed"))
+          f" medians of {rounds} rounds" + (f"; PyTorch {version}" if version else "; PyTorch not installed"))
     print(f"{'head':11} {'facet ms':>9} {'torch ms':>9} {'graph ms':>9} {'facet img/s':>11} {'torch img/s':>11}"
           f" {'ratio':>6} {'vs graph':>8} {'facet MiB':>9} {'torch MiB':>9}")
-    for head, runs in facet.items():
-        ms, mib = mid([r[0] for r in runs]), mid([r[1] for r in runs])
-        theirs = ref.get(head, [])
-        tms, gms, tmib = (mid([t[i] for t in theirs]) for i in range(3))
+    for head, (ms, tms, gms, ratio, gratio, mib, tmib) in rows.items():
         print(f"{head:11} {ms:9.1f} {tms:9.1f} {gms:9.1f} {batch * 1e3 / ms:11.0f} {batch * 1e3 / tms:11.0f}"
-              f" {tms / ms:6.2f} {gms / ms:8.2f} {mib:9.1f} {tmib:9.1f}")
-    print("ratio = PyTorch eager time / facet time (above 1: facet is faster); vs graph: PyTorch replaying the step"
-          " as a CUDA graph; MiB: peak allocated by a step beyond the model and optimizer state (PyTorch's only on"
-          " a GPU)")
+              f" {ratio:6.2f} {gratio:8.2f} {mib:9.1f} {tmib:9.1f}")
+    print("ratio = the median over the rounds of PyTorch eager time / facet time in the same round (above 1: facet"
+          " is faster); vs graph: PyTorch replaying the step as a CUDA graph; MiB: peak allocated by a step beyond"
+          " the model and optimizer state (PyTorch's only on a GPU)")
 
 
 def main():
