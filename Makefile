@@ -158,7 +158,7 @@ bench:
 	@$(PYTHON_TORCH) bench/torch_ref.py heads $(BUILD)/bench/loss_heads cpu
 
 # The demo: a small CNN with softmax + Center loss and 2-D features, two epochs over a third of
-# Fashion-MNIST (two minutes of training on two CPU cores), then its verification metrics; the
+# Fashion-MNIST (about a minute of training on two CPU cores), then its verification metrics; the
 # pictures (features, curves, ROC) land in runs/demo.
 DEMO_FLAGS ?= --model cnn --head center --feat-dim 2 --epochs 2 --limit 20000
 demo:
