@@ -1,15 +1,16 @@
-// Convolution on the CPU, one image at a time: im2col of the image into a thread's own column
-// buffer [C*KH*KW, OH*OW] (0.9 MB for 32 channels, 3x3, 28x28: it stays in L2), then one GEMM
-// weight [O, C*KH*KW] x columns that writes the image's output [O, OH*OW] in place in NCHW, so
-// there is no batch-sized column matrix and no permute. Threads (OpenMP) take contiguous ranges
-// of images; the GEMM inside is serial. A 1x1, stride-1, unpadded window needs no columns: the
-// image is its own column matrix.
-// Backward per image: grad columns = weight^T x grad_out[n], scattered back by col2im (for a
-// "same" stride-1 window on the AVX-512 path: a same convolution of grad_out with the flipped,
-// transposed kernel, no columns); grad
-// weight = sum over images of grad_out[n] x columns[n]^T, taken a group of images at a time (their
-// column matrices side by side), one accumulator per thread, added in thread order (deterministic
-// for a given thread count).
+// Convolution on the CPU, one image at a time, threads (OpenMP) over contiguous ranges of images,
+// the GEMM inside serial. The columns of an image are [C*KH*KW, OH*OW] (0.9 MB for 32 channels,
+// 3x3, 28x28: they stay in L2); the GEMM weight [O, C*KH*KW] x columns writes the image's output
+// [O, OH*OW] in place in NCHW, so there is no batch-sized column matrix and no permute.
+// - A 1x1, stride-1, unpadded window needs no columns: the image is its own column matrix.
+// - A stride-1 window whose output is as wide as its input (3x3 pad 1, 5x5 pad 2), on the AVX-512
+//   path, never stores columns: every column row is the image shifted (cpu/gemm_f32.h's
+//   ShiftedColumns), read straight from the image by the products.
+// - Other windows: im2col into a thread's own buffer.
+// Backward per image: grad x = col2im(weight^T x grad_out[n]), or, for a "same" window with no
+// more out than in channels, a same convolution of grad_out with the flipped, transposed kernel;
+// grad weight = sum over images of grad_out[n] x columns[n]^T, a group of images at a time, one
+// accumulator per thread, added in thread order (deterministic for a given thread count).
 // Floor: 2*N*O*C*KH*KW*OH*OW flops a pass (forward; the backward is twice that), at the GEMM's
 // rate (cpu/gemm_f32.cpp); im2col and col2im move C*KH*KW*OH*OW elements per image through L2.
 // float32 runs cpu/gemm_f32's kernels; float64 (gradchecks, references) runs OpenBLAS's dgemm,
