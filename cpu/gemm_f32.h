@@ -1,10 +1,12 @@
 #pragma once
-// A small float32 GEMM for the convolution's per-image products (cpu/conv.cpp), serial: callers
-// thread over images. Why not OpenBLAS here: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
+// A small float32 GEMM, serial: its callers thread over images (cpu/conv.cpp) or over blocks of C
+// (cpu/matmul.cpp). Why not OpenBLAS here: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
 // know this VM's Xeon (family 6 model 207) and falls back to its Prescott SSE3 kernels, about 6
 // GFLOP/s a core, against 25–35 GFLOP/s for its SkylakeX kernels on the same core; oneDNN, which
 // PyTorch uses, picks AVX-512 from the CPU's feature bits. This GEMM does the same: an AVX-512
-// kernel when the CPU has AVX-512F (checked once at run time), otherwise cblas_sgemm.
+// kernel when the CPU has AVX-512F (checked once at run time), otherwise cblas_sgemm. Besides the
+// plain product: the NT form of a convolution's weight gradient, and products whose B is a
+// convolution's columns read straight from the image (ShiftedColumns).
 #include <cstdint>
 #include <vector>
 
