@@ -190,16 +190,17 @@ void product_nt(int64_t m, int64_t n, int64_t k, int64_t count, const T* a, int6
   }
 }
 
-// Images per weight-gradient product: as many column matrices as fit in about 2 MB (this CPU's
-// L2 per core), at most 8, so the kernel's lane sums are paid once per group.
-int64_t weight_group(int64_t column_floats) {
-  return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(column_floats * 4, 1), 1, 8);
+// Images per group of a weight-gradient product: as many as fit in about 2 MB (this CPU's L2 per
+// core), at most `most`, so the kernel's lane sums are paid once per group.
+int64_t images_per_group(int64_t bytes_per_image, int64_t most) {
+  return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(bytes_per_image, 1), 1, most);
 }
 
-// The window as cpu/gemm_f32's ShiftedColumns (its per-tap shifts kept here), and whether the
-// products can read the columns straight from the image instead of from im2col's copy.
+// The window as cpu/gemm_f32's ShiftedColumns (its per-tap shifts and pixel masks kept here), and
+// whether the products can read the columns straight from the image instead of from im2col's copy.
 struct ImplicitColumns {
   std::vector<int64_t> line_shift, col_shift;
+  std::vector<uint16_t> masks;
   ShiftedColumns columns;
   bool usable;
   explicit ImplicitColumns(const WindowGeometry& g)
@@ -209,9 +210,12 @@ struct ImplicitColumns {
       line_shift[t] = (t / g.kernel_w) * g.dilation_h - g.pad_h;
       col_shift[t] = t % g.kernel_w - g.pad_w;
     }
-    columns = {nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data()};
-    usable = shifted_plane_rows(g) && sgemm_shifted_columns_supported(columns);
+    usable = shifted_plane_rows(g) && sgemm_has_avx512();
+    if (usable) masks = shifted_chunk_masks(g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data());
+    columns = {nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data(), masks.data()};
   }
+  ImplicitColumns(const ImplicitColumns&) = delete;  // `columns` points into the vectors
+  ImplicitColumns& operator=(const ImplicitColumns&) = delete;
 };
 
 // A window whose output is its input's size at stride 1 and dilation 1 (odd kernel, pad (k-1)/2).
@@ -231,13 +235,6 @@ std::vector<float> flipped_transposed(const Tensor& weight, const WindowGeometry
       for (int64_t t = 0; t < taps; ++t)
         out[(ci * o + oi) * taps + t] = w[(oi * c + ci) * taps + (taps - 1 - t)];
   return out;
-}
-
-// Images per weight-gradient product without im2col: as many images and output gradients as
-// fit in about 2 MB, at most 16.
-int64_t implicit_weight_group(const WindowGeometry& g, int64_t out_channels) {
-  const int64_t bytes = (g.image_size() + out_channels * g.cols()) * 4;
-  return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(bytes, 1), 1, 16);
 }
 
 // OpenBLAS's own threads would fight the images' threads (and a pthreads OpenBLAS does not see
@@ -332,8 +329,10 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     SerialBlas serial(uses_blas<T>());
     const ImplicitColumns shifted(g);
     const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
-    const std::vector<uint16_t> masks = implicit && want_w ? shifted_chunk_masks(shifted.columns) : std::vector<uint16_t>();
-    const int64_t group = direct ? n : implicit ? implicit_weight_group(g, o) : weight_group(rows * ncols);
+    // A group's column matrices side by side, or (implicit) its images and output gradients.
+    const int64_t group = direct     ? n
+                          : implicit ? images_per_group((g.image_size() + o * ncols) * 4, 16)
+                                     : images_per_group(rows * ncols * 4, 8);
     // For a "same" window the input gradient is itself a "same" convolution, of the output
     // gradient with the flipped, transposed kernel: the shifted-columns product, no col2im. Its
     // packing moves O x taps x HW floats an image where the column path's col2im adds C x taps x
@@ -370,7 +369,7 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
             ShiftedColumns columns = shifted.columns;
             columns.image = px + b0 * g.image_size();
             sgemm_nt_shifted_columns(o, rows, count, pg + b0 * o * ncols, ncols, o * ncols, columns, g.image_size(),
-                                     masks, partial.data() + t * wsize, rows, true);
+                                     partial.data() + t * wsize, rows, true);
             continue;
           }
         }

@@ -22,6 +22,11 @@ namespace {
 
 constexpr int64_t kMr = 8, kNr = 32;
 
+// The mask of a vector's first n of 16 lanes (none for n <= 0, all for n >= 16).
+inline __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+
 // Panels of kMr rows of A, zero-padded: dst[(panel * k + p) * kMr + i] = A(panel * kMr + i, p).
 void pack_a(int64_t m, int64_t k, MatrixView a, float* dst) {
   for (int64_t i0 = 0; i0 < m; i0 += kMr) {
@@ -52,8 +57,7 @@ void pack_a(int64_t m, int64_t k, MatrixView a, float* dst) {
 __attribute__((target("avx512f"))) void pack_b(int64_t n, int64_t k, MatrixView b, int64_t j0, float* dst) {
   const int64_t nr = std::min(kNr, n - j0);
   if (b.cs == 1) {
-    const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-    const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : (nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1));
+    const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
     for (int64_t p = 0; p < k; ++p) {
       const float* src = b.p + p * b.rs + j0;
       _mm512_storeu_ps(dst + p * kNr, _mm512_maskz_loadu_ps(m0, src));
@@ -85,8 +89,7 @@ __attribute__((target("avx512f"))) void kernel_8x32(int64_t k, const float* a, c
       acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
     }
   }
-  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : (nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1));
+  const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
 #pragma GCC unroll 8
   for (int i = 0; i < kMr; ++i) {
     if (i >= mr) break;
@@ -128,6 +131,9 @@ __attribute__((target("avx512f"))) inline float lane_sum(__m512 v) {
   v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, 0xB1));        // neighbours
   return _mm512_cvtss_f32(v);
 }
+
+// ShiftedColumns' 16-pixel chunks per row.
+int64_t shifted_chunks(const ShiftedColumns& s) { return (s.out_h * s.width + 15) / 16; }
 
 // Where row r of ShiftedColumns starts in its image: pixel p of the row reads image[offset + p].
 int64_t shifted_row_offset(const ShiftedColumns& s, int64_t r) {
@@ -176,7 +182,7 @@ __attribute__((target("avx512f"))) void kernel_nt_4x4(int64_t k, int64_t count, 
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) ar[i] = a + pair * a_step + (i < mr ? i : 0) * lda;
     for (int64_t p = 0, q = 0; p < k; p += 16, ++q) {
-      const __mmask16 m = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
+      const __mmask16 m = first_lanes(k - p);
       __m512 bv[4];
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) bv[j] = b.load(j, pair, p, q, m);
@@ -250,35 +256,17 @@ void packed_product(int64_t m, int64_t n, int64_t k, const float* packed_a, Pack
   }
 }
 
-// One panel of ShiftedColumns: for each tap, which of the panel's 32 pixels read inside the
-// image (two 16-lane masks), then per row two masked loads straight from the image. A masked-off
-// lane is not read (AVX-512 suppresses its fault), so the edge pixels need no branch.
-__attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t n, int64_t k, int64_t j0,
+// One panel of ShiftedColumns: per row two masked loads straight from the image, the masks the
+// tap's two 16-pixel chunks of the panel (s.masks). A masked-off lane is not read (AVX-512
+// suppresses its fault), so the edge pixels need no branch.
+__attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t k, int64_t j0,
                                                            float* dst) {
-  alignas(64) int32_t line[kNr], col[kNr];
-  for (int64_t l = 0; l < kNr; ++l) {
-    line[l] = static_cast<int32_t>((j0 + l) / s.width);
-    col[l] = static_cast<int32_t>((j0 + l) % s.width);
-  }
-  const int64_t live = std::min(kNr, n - j0);
-  const __mmask16 in_range[2] = {live >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << live) - 1),
-                                 live >= 32 ? __mmask16(0xFFFF)
-                                            : (live <= 16 ? __mmask16(0) : __mmask16((1u << (live - 16)) - 1))};
-  __mmask16 masks[ShiftedColumns::kMaxTaps][2];
-  for (int64_t t = 0; t < s.taps; ++t)
-    for (int h = 0; h < 2; ++h) {
-      const __m512i ih = _mm512_add_epi32(_mm512_load_si512(line + 16 * h), _mm512_set1_epi32(static_cast<int32_t>(s.line_shift[t])));
-      const __m512i iw = _mm512_add_epi32(_mm512_load_si512(col + 16 * h), _mm512_set1_epi32(static_cast<int32_t>(s.col_shift[t])));
-      const __m512i zero = _mm512_setzero_si512();
-      masks[t][h] = in_range[h] & _mm512_cmpge_epi32_mask(ih, zero) &
-                    _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(static_cast<int32_t>(s.height))) &
-                    _mm512_cmpge_epi32_mask(iw, zero) &
-                    _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(static_cast<int32_t>(s.width)));
-    }
+  const int64_t chunks = shifted_chunks(s), q = j0 / 16;
   for (int64_t r = 0; r < k; ++r) {
-    const int64_t t = r % s.taps, at = shifted_row_offset(s, r) + j0;
-    _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[t][0], s.image + at));
-    _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(masks[t][1], s.image + at + 16));
+    const uint16_t* masks = s.masks + (r % s.taps) * chunks;
+    const float* src = s.image + shifted_row_offset(s, r) + j0;
+    _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[q], src));
+    _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(q + 1 < chunks ? masks[q + 1] : 0, src + 16));
   }
 }
 
@@ -301,32 +289,28 @@ PackedRows pack_rows(int64_t m, int64_t k, MatrixView a) {
   return packed;
 }
 
-bool sgemm_shifted_columns_supported(const ShiftedColumns& s) {
-  return sgemm_has_avx512() && s.taps >= 1 && s.taps <= ShiftedColumns::kMaxTaps;
-}
-
-std::vector<uint16_t> shifted_chunk_masks(const ShiftedColumns& s) {
-  const int64_t pixels = s.out_h * s.width, chunks = (pixels + 15) / 16;
-  std::vector<uint16_t> masks(static_cast<size_t>(s.taps * chunks), 0);
-  for (int64_t t = 0; t < s.taps; ++t)
+std::vector<uint16_t> shifted_chunk_masks(int64_t height, int64_t width, int64_t out_h, int64_t taps,
+                                          const int64_t* line_shift, const int64_t* col_shift) {
+  const int64_t pixels = out_h * width, chunks = (pixels + 15) / 16;
+  std::vector<uint16_t> masks(static_cast<size_t>(taps * chunks), 0);
+  for (int64_t t = 0; t < taps; ++t)
     for (int64_t p = 0; p < pixels; ++p) {
-      const int64_t ih = p / s.width + s.line_shift[t], iw = p % s.width + s.col_shift[t];
-      if (ih >= 0 && ih < s.height && iw >= 0 && iw < s.width) masks[t * chunks + p / 16] |= uint16_t(1u << (p % 16));
+      const int64_t ih = p / width + line_shift[t], iw = p % width + col_shift[t];
+      if (ih >= 0 && ih < height && iw >= 0 && iw < width) masks[t * chunks + p / 16] |= uint16_t(1u << (p % 16));
     }
   return masks;
 }
 
 void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
-                              const ShiftedColumns& s, int64_t image_step, const std::vector<uint16_t>& masks,
-                              float* c, int64_t ldc, bool accumulate) {
-  const int64_t pixels = s.out_h * s.width, chunks = (pixels + 15) / 16;
+                              const ShiftedColumns& s, int64_t image_step, float* c, int64_t ldc, bool accumulate) {
+  const int64_t pixels = s.out_h * s.width, chunks = shifted_chunks(s);
   for (int64_t j0 = 0; j0 < k_cols; j0 += 4) {
     const int64_t nr = std::min<int64_t>(4, k_cols - j0);
     ImageRows rows{s.image, image_step, {}, {}};
     for (int j = 0; j < 4; ++j) {
       const int64_t r = j0 + (j < nr ? j : 0);
       rows.offset[j] = shifted_row_offset(s, r);
-      rows.masks[j] = masks.data() + (r % s.taps) * chunks;
+      rows.masks[j] = s.masks + (r % s.taps) * chunks;
     }
     for (int64_t i0 = 0; i0 < m; i0 += 4)
       kernel_nt_4x4(pixels, count, a + i0 * lda, lda, a_step, rows, c + i0 * ldc + j0, ldc, accumulate,
@@ -337,8 +321,8 @@ void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const fl
 void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate) {
   const int64_t n = s.out_h * s.width;
   if (a.m == 0 || n == 0) return;
-  packed_product(a.m, n, a.k, a.data.data(), [&](int64_t j0, float* dst) { pack_shifted_panel(s, n, a.k, j0, dst); },
-                 c, ldc, accumulate);
+  packed_product(a.m, n, a.k, a.data.data(), [&](int64_t j0, float* dst) { pack_shifted_panel(s, a.k, j0, dst); }, c,
+                 ldc, accumulate);
 }
 
 }  // namespace facet::cpu

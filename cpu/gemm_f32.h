@@ -42,21 +42,20 @@ void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, in
 // shifted planes), as the B of a product without being stored: row r = (channel r / taps, tap
 // r % taps) holds, for output pixel p = line * width + column, the image element at line +
 // line_shift[tap], column + col_shift[tap] of that channel's plane, or 0 outside the plane.
+// Which pixels read inside the plane comes from `masks` (shifted_chunk_masks), made once per
+// geometry. The products that read it are the AVX-512 path's (sgemm_has_avx512).
 struct ShiftedColumns {
-  static constexpr int64_t kMaxTaps = 64;
   const float* image;  // [channels, height, width]
   int64_t height, width, out_h, taps;
   const int64_t* line_shift;  // [taps]
   const int64_t* col_shift;   // [taps]
+  const uint16_t* masks;      // [taps][ceil(out_h * width / 16)]
 };
 
-// Which of each 16-pixel chunk's lanes read inside the image, per tap: bit l of [tap * chunks + q]
-// is pixel 16 q + l of the column row of that tap (chunks = ceil(out_h * width / 16)), for
-// sgemm_nt_shifted_columns.
-std::vector<uint16_t> shifted_chunk_masks(const ShiftedColumns& s);
-
-// True when sgemm_shifted_columns can run (the AVX-512 path, at most kMaxTaps taps).
-bool sgemm_shifted_columns_supported(const ShiftedColumns& s);
+// Bit l of [tap * chunks + q]: pixel 16 q + l of that tap's column row reads inside the plane
+// (chunks = ceil(out_h * width / 16); pixels past out_h * width are 0).
+std::vector<uint16_t> shifted_chunk_masks(int64_t height, int64_t width, int64_t out_h, int64_t taps,
+                                          const int64_t* line_shift, const int64_t* col_shift);
 
 // A[m, k] packed once for many products (a convolution's weights, image after image).
 struct PackedRows {
@@ -67,15 +66,14 @@ PackedRows pack_rows(int64_t m, int64_t k, MatrixView a);
 
 // C[m, out_h * width] = (accumulate ? C : 0) + A[m, k] B with B the ShiftedColumns (k = channels *
 // taps): the convolution's forward without im2col, as sgemm with B packed straight from the image.
-// The AVX-512 path only (sgemm_shifted_columns_supported).
+// The AVX-512 path only.
 void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate);
 
 // sgemm_nt with the B_b given as ShiftedColumns instead of stored rows: C[m, k_cols] (+)= sum over
 // `count` images of A_b[m, pixels] B_b[k_cols, pixels]^T, A_b = a + b * a_step and B_b the columns
-// of s.image + b * image_step (a convolution's weight gradient without im2col). `masks` comes
-// from shifted_chunk_masks(s). The sums run in the order sgemm_nt's would over stored columns.
+// of s.image + b * image_step (a convolution's weight gradient without im2col). The sums run in
+// the order sgemm_nt's would over stored columns. The AVX-512 path only.
 void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
-                              const ShiftedColumns& s, int64_t image_step, const std::vector<uint16_t>& masks,
-                              float* c, int64_t ldc, bool accumulate);
+                              const ShiftedColumns& s, int64_t image_step, float* c, int64_t ldc, bool accumulate);
 
 }  // namespace facet::cpu
