@@ -1,6 +1,8 @@
 #include "core/ops_common.h"
 
+#include "core/deferred_checks.h"
 #include "core/factory.h"
+#include "cuda/runtime.h"
 
 namespace facet::ops::detail {
 
@@ -51,14 +53,19 @@ Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim) {
 
 void check_index_range(const char* op, const Tensor& index, int64_t bound, const std::string& what) {
   check_dtype(op, index, kInt64, "an index tensor");
-  // Read on the host: for a CUDA index this is a device-to-host copy and a sync, the price of a
-  // clear error instead of a device-side assert.
-  const Tensor idx = contiguous(to_device(index, Device::cpu()));
+  const std::string expected = what + " in [0, " + std::to_string(bound) + ")";
+  const Tensor idx = contiguous(index);
+  if (idx.numel() == 0) return;
+  if (idx.device().is_cuda()) {
+    // No copy to the host and no wait: the verdict is read, and a bad value thrown, at the next
+    // wait on the stream (cuda/index_checks.cu); the kernels that use the index skip such values.
+    cuda::check_index_range(static_cast<const int64_t*>(idx.raw_data()), idx.numel(), bound, idx.device().index,
+                            {op, expected, index.describe()});
+    return;
+  }
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i)
-    FACET_CHECK(p[i] >= 0 && p[i] < bound, op,
-                what + " in [0, " + std::to_string(bound) + ")",
-                "value " + std::to_string(p[i]) + " at position " + std::to_string(i) + " of " + index.describe());
+    if (p[i] < 0 || p[i] >= bound) throw index_range_error(op, expected, p[i], i, index.describe());
 }
 
 }  // namespace facet::ops::detail

@@ -35,7 +35,8 @@ DimSplit split_at(const Shape& shape, int64_t dim);
 // Shape with dim removed, or kept as 1.
 Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
 
-// facet::Error unless every value of an int64 index tensor lies in [0, bound).
+// Every value of an int64 index in [0, bound), else a facet::Error naming the first bad one: at once
+// on the CPU; for a CUDA index at the stream's next wait (core/deferred_checks.h).
 void check_index_range(const char* op, const Tensor& index, int64_t bound, const std::string& what);
 
 }  // namespace facet::ops::detail

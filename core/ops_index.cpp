@@ -1,5 +1,6 @@
 // Front door of the indexing ops. Index values are range-checked here, before any backend runs,
-// so a bad label is a facet::Error and never an out-of-bounds write.
+// so a bad label is a facet::Error and never an out-of-bounds write (on the GPU the error comes at
+// the next wait, and the kernels skip the bad values until then).
 #include "core/factory.h"
 #include "core/ops_common.h"
 

@@ -6,6 +6,7 @@
 namespace facet::cuda {
 
 __device__ inline double shuffle_down(double v, int delta) { return __shfl_down_sync(0xffffffffu, v, delta); }
+__device__ inline long long shuffle_down(long long v, int delta) { return __shfl_down_sync(0xffffffffu, v, delta); }
 
 // Thread 0 receives the block's result.
 template <class T, class Combine>
@@ -41,6 +42,11 @@ struct SumOp {
 struct MaxOp {
   template <class T>
   __device__ T operator()(T a, T b) const { return a > b ? a : b; }
+};
+
+struct MinOp {
+  template <class T>
+  __device__ T operator()(T a, T b) const { return a < b ? a : b; }
 };
 
 }  // namespace facet::cuda

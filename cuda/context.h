@@ -9,8 +9,14 @@
 
 namespace facet::cuda {
 
+// Device indices run below this (the per-device tables are this long).
+inline constexpr int kMaxDevices = 64;
+
 cudaStream_t stream(int device);
 cublasHandle_t cublas(int device);
+// Waits for the stream of `device` (the current device), then settles the queued index checks
+// (cuda/index_checks.cu): a failed one is thrown here.
+void wait_for_stream(int device);
 
 class DeviceGuard {
  public:

@@ -36,8 +36,6 @@ namespace facet::cuda {
 
 namespace {
 
-constexpr int kMaxDevices = 64;
-
 cudnnHandle_t handle(int device) {
   static std::once_flag once[kMaxDevices];
   static cudnnHandle_t handles[kMaxDevices] = {};  // never destroyed, as the streams they run on

@@ -16,12 +16,17 @@ namespace facet::cuda {
 
 namespace {
 
+// The front door queued a range check whose verdict is thrown at the next wait (cuda/index_checks.cu);
+// until then an index out of range reads as 0 and adds nothing, never touching memory out of bounds.
+__device__ inline bool in_range(int64_t at, int64_t n) { return at >= 0 && at < n; }
+
 template <class T>
 __global__ void index_select_kernel(const T* x, int64_t n, int64_t inner, const int64_t* index, int64_t k,
                                     int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = (o * k + j) * inner + i
     const int64_t i = e % inner, j = (e / inner) % k, o = e / (inner * k);
-    out[e] = x[(o * n + index[j]) * inner + i];
+    const int64_t at = index[j];
+    out[e] = in_range(at, n) ? x[(o * n + at) * inner + i] : T(0);
   }
 }
 
@@ -30,7 +35,8 @@ __global__ void index_add_kernel(const int64_t* index, const T* source, int64_t 
                                  int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t i = e % inner, j = (e / inner) % k, o = e / (inner * k);
-    atomicAdd(out + (o * n + index[j]) * inner + i, source[e]);
+    const int64_t at = index[j];
+    if (in_range(at, n)) atomicAdd(out + (o * n + at) * inner + i, source[e]);
   }
 }
 
@@ -39,7 +45,8 @@ __global__ void gather_kernel(const T* x, int64_t n, int64_t inner, const int64_
                               T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t i = e % inner, o = e / (inner * k);
-    out[e] = x[(o * n + index[e]) * inner + i];
+    const int64_t at = index[e];
+    out[e] = in_range(at, n) ? x[(o * n + at) * inner + i] : T(0);
   }
 }
 
@@ -48,7 +55,8 @@ __global__ void scatter_add_kernel(const int64_t* index, const T* src, int64_t n
                                    int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t i = e % inner, o = e / (inner * k);
-    atomicAdd(out + (o * n + index[e]) * inner + i, src[e]);
+    const int64_t at = index[e];
+    if (in_range(at, n)) atomicAdd(out + (o * n + at) * inner + i, src[e]);
   }
 }
 

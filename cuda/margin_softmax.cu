@@ -28,7 +28,8 @@ __global__ void margin_ce_forward_rows(const T* x, const int64_t* labels, int64_
                                        MarginSpec spec, double smoothing, T* loss, double* lse) {
   for (int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
     const T* row = x + i * classes;
-    const int64_t y = labels[i];
+    // A label out of range reads class 0 here; its range check throws at the next wait.
+    const int64_t y = labels[i] >= 0 && labels[i] < classes ? labels[i] : 0;
     const double target = margin_logit(spec, row[y], true);
     double mx = target;
     for (int64_t j = threadIdx.x; j < classes; j += blockDim.x)

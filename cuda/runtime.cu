@@ -15,8 +15,6 @@ namespace facet::cuda {
 
 namespace {
 
-constexpr int kMaxDevices = 64;
-
 struct DeviceState {
   std::once_flag once;
   cudaStream_t stream = nullptr;
@@ -82,12 +80,12 @@ void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int dev
   // covers copies between two devices.
   FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream(device)));
   const bool wait = kind == CopyKind::DeviceToHost || (kind == CopyKind::HostToDevice && !source_pinned);
-  if (wait) FACET_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+  if (wait) wait_for_stream(device);
 }
 
 void synchronize(int device) {
   DeviceGuard guard(device);
-  FACET_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+  wait_for_stream(device);
 }
 
 void set_allow_tf32(bool allow) { tf32_allowed = allow; }

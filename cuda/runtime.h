@@ -3,7 +3,10 @@
 // build without CUDA, cuda/unavailable.cpp defines these: device_count() is 0 and everything else
 // is a facet::Error naming the build.
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+
+#include "core/deferred_checks.h"
 
 namespace facet::cuda {
 
@@ -38,6 +41,14 @@ void pinned_release(void* ptr);
 enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice };
 void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int device, bool source_pinned = false);
 void synchronize(int device);
+
+// ---- index range checks that do not stop the host (cuda/index_checks.cu) ----
+// Queues a check that each of the `count` int64 values at `index` (device memory, on the stream
+// of `device`) lies in [0, bound), and returns at once. The stream's next wait (a copy to the host,
+// a copy from pageable memory, synchronize) reads the verdicts and throws the oldest failed
+// check's facet::Error, the same words the CPU check throws at once. Kernels that take an index
+// skip the values out of range, so a bad label never reads or writes out of bounds.
+void check_index_range(const int64_t* index, int64_t count, int64_t bound, int device, DeferredChecks::Check check);
 
 // ---- cuBLAS: TF32 tensor cores for float32 GEMMs, off by default (exact float32 products) ----
 void set_allow_tf32(bool allow);

@@ -28,6 +28,9 @@ void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int dev
   unavailable("to");
 }
 void synchronize(int device) { unavailable("cuda synchronize"); }
+void check_index_range(const int64_t* index, int64_t count, int64_t bound, int device, DeferredChecks::Check check) {
+  unavailable("cuda check_index_range");
+}
 void set_allow_tf32(bool allow) {}
 bool allow_tf32() { return false; }
 

@@ -105,4 +105,45 @@ TEST_SUITE("cuda") {
     tests::expect_error([] { nn::cross_entropy(zeros({2, 3}, kFloat32, gpu()), tensor(std::vector<int64_t>{0, 1})); },
                         {"labels on cuda:0"});
   }
+
+  // The range of a CUDA index is checked without a wait (cuda/index_checks.cu): the error comes at
+  // the next wait, in the CPU check's words, and leaves nothing behind for the wait after it.
+  TEST_CASE("[cuda] a label out of range is thrown at the next wait, naming its first position") {
+    const Tensor logits = zeros({3, 4}, kFloat32, gpu());
+    const Tensor bad = tensor(std::vector<int64_t>{0, 4, 9}).to(gpu()), good = tensor(std::vector<int64_t>{0, 3, 1}).to(gpu());
+    Tensor loss;
+    CHECK_NOTHROW(loss = nn::cross_entropy(logits, bad));
+    tests::expect_error([&] { loss.to(Device::cpu()); }, {"labels in [0, 4)", "value 4 at position 1"});
+    CHECK(nn::cross_entropy(logits, good).to(Device::cpu()).item<double>() == doctest::Approx(std::log(4.0)));
+  }
+
+  TEST_CASE("[cuda] index ops: a bad index is thrown at synchronize and never touches memory out of bounds") {
+    const Tensor x = ones({3, 2}, kFloat32, gpu());
+    const Tensor index = tensor(std::vector<int64_t>{2, -1, 7}).to(gpu());
+    Tensor picked, added;
+    CHECK_NOTHROW(picked = index_select(x, 0, index));
+    tests::expect_error([] { cuda::synchronize(0); }, {"index_select", "[0, 3)", "value -1 at position 1"});
+    CHECK_NOTHROW(added = index_add(zeros({3, 2}, kFloat32, gpu()), 0, index, ones({3, 2}, kFloat32, gpu())));
+    tests::expect_error([] { cuda::synchronize(0); }, {"index_add", "value -1 at position 1"});
+    // The skipped values: rows read as 0 and add nothing; the good index did its work.
+    CHECK(picked.to(Device::cpu()).to_vector<double>() == std::vector<double>{1, 1, 0, 0, 0, 0});
+    CHECK(added.to(Device::cpu()).to_vector<double>() == std::vector<double>{0, 0, 0, 0, 1, 1});
+  }
+
+  TEST_CASE("[cuda] more checks than the ring holds between waits: the failure keeps its own words") {
+    const Tensor good = tensor(std::vector<int64_t>{0, 1}).to(gpu()), bad = tensor(std::vector<int64_t>{1, 5}).to(gpu());
+    bool quiet = true;
+    for (int i = 0; i < 1500; ++i)  // the ring holds 1024: one wait settles the first 1024 along the way
+      quiet = quiet && [&] {
+        try {
+          one_hot(i == 1200 ? bad : good, 3);
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      }();
+    CHECK(quiet);
+    tests::expect_error([] { cuda::synchronize(0); }, {"one_hot", "labels in [0, 3)", "value 5 at position 1"});
+    CHECK_NOTHROW(cuda::synchronize(0));
+  }
 }

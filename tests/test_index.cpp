@@ -1,9 +1,11 @@
 // index_select, index_add, gather, scatter_add and one_hot: hand-computed values, gradchecks,
 // and bad input (indices out of range, a float index, wrong source shapes).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/deferred_checks.h"
 #include "tests/helpers.h"
 
 namespace {
@@ -224,6 +226,51 @@ TEST_CASE("index ops: an index out of range or negative names the bad value") {
     ft::expect_error([] { facet::one_hot(idx({7}), 3); }, {"one_hot", "7"});
     ft::expect_error([] { facet::one_hot(idx({-1}), 3); }, {"one_hot", "-1"});
   }
+}
+
+// The host's half of the GPU's deferred checks (core/deferred_checks.h), driven with verdicts
+// made up here: the kernels that write real ones run in the cuda suite.
+TEST_CASE("deferred index checks: the oldest failure of a wait is thrown, later checks wait their turn") {
+  facet::DeferredChecks checks;
+  CHECK(checks.add({"gather", "indices along dim 0 in [0, 3)", "int64[4] on cuda:0"}) == 0);
+  CHECK(checks.add({"one_hot", "labels in [0, 10)", "int64[2] on cuda:0"}) == 1);
+  CHECK(checks.add({"index_add", "indices along dim 0 in [0, 5)", "int64[3] on cuda:0"}) == 2);
+  std::vector<uint64_t> asked;
+  // Checks 1 and 2 failed; the wait covered checks 0 and 1 only.
+  const std::optional<facet::Error> error = checks.settle(2, [&](uint64_t s) {
+    asked.push_back(s);
+    return s == 0 ? facet::IndexVerdict{} : facet::IndexVerdict{s == 1 ? 1 : 0, s == 1 ? 12 : -4};
+  });
+  REQUIRE(error.has_value());
+  CHECK(std::string(error->what()) ==
+        std::string(facet::index_range_error("one_hot", "labels in [0, 10)", 12, 1, "int64[2] on cuda:0").what()));
+  CHECK(error->given() == "value 12 at position 1 of int64[2] on cuda:0");
+  CHECK(asked == std::vector<uint64_t>{0, 1});
+  CHECK(checks.first() == 2);
+  CHECK(checks.size() == 1);
+  // The next wait settles check 2 (its own failure), then nothing is left.
+  const std::optional<facet::Error> later = checks.settle(checks.end(), [](uint64_t) { return facet::IndexVerdict{0, -4}; });
+  REQUIRE(later.has_value());
+  CHECK(later->op() == "index_add");
+  CHECK(later->given() == "value -4 at position 0 of int64[3] on cuda:0");
+  CHECK(checks.size() == 0);
+  CHECK(checks.add({"gather", "x", "t"}) == 3);  // numbers go on, they are never reused
+  CHECK_FALSE(checks.settle(4, [](uint64_t) { return facet::IndexVerdict{}; }).has_value());
+  CHECK(checks.first() == 4);
+}
+
+TEST_CASE("deferred index checks: two failures in one wait give the older one; a stale bound settles nothing") {
+  facet::DeferredChecks checks;
+  checks.add({"gather", "indices in [0, 3)", "a"});
+  checks.add({"scatter_add", "indices in [0, 3)", "b"});
+  const std::optional<facet::Error> error = checks.settle(2, [](uint64_t s) { return facet::IndexVerdict{5, static_cast<int64_t>(s)}; });
+  REQUIRE(error.has_value());
+  CHECK(error->op() == "gather");
+  CHECK(error->given() == "value 0 at position 5 of a");
+  CHECK(checks.size() == 0);
+  checks.add({"one_hot", "labels in [0, 2)", "c"});
+  CHECK_FALSE(checks.settle(1, [](uint64_t) { return facet::IndexVerdict{0, 9}; }).has_value());  // 1 < first
+  CHECK(checks.size() == 1);
 }
 
 TEST_CASE("index ops: a float index tensor, wrong shapes") {
