@@ -3,6 +3,7 @@
 #include <ostream>
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <set>
@@ -52,6 +53,14 @@ Tensor Module::register_buffer(const std::string& name, Tensor tensor) {
   // The caller's handle stays the buffer (so it follows to()); only a graph result is detached.
   buffers_.emplace_back(name, tensor.is_leaf() && !tensor.requires_grad() ? tensor : tensor.detach());
   return buffers_.back().second;
+}
+
+Tensor Module::register_host_buffer(const std::string& name, Tensor tensor) {
+  FACET_CHECK(!tensor.defined() || tensor.device().is_cpu(), "register_host_buffer",
+              "a CPU tensor for \"" + name + "\"", tensor.describe());
+  Tensor buffer = register_buffer(name, std::move(tensor));
+  host_buffers_.push_back(name);
+  return buffer;
 }
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
@@ -111,14 +120,16 @@ void Module::train(bool on) {
 
 template <class Fn>
 void Module::for_each_tensor(Fn&& fn) {
-  for (auto& [name, t] : parameters_) fn(t);
-  for (auto& [name, t] : buffers_) fn(t);
+  for (auto& [name, t] : parameters_) fn(t, false);
+  for (auto& [name, t] : buffers_)
+    fn(t, std::find(host_buffers_.begin(), host_buffers_.end(), name) != host_buffers_.end());
   for (auto& [name, child] : children_) child->for_each_tensor(fn);
 }
 
 void Module::to(Device device) {
   NoGradGuard no_grad;
-  for_each_tensor([&](Tensor& t) {
+  for_each_tensor([&](Tensor& t, bool host) {
+    if (host) return;
     const Tensor grad = t.grad();
     t.set_data(ops::to_device(t, device));
     if (grad.defined()) t.grad().set_data(ops::to_device(grad, device));
@@ -127,7 +138,7 @@ void Module::to(Device device) {
 
 void Module::to(DType dtype) {
   NoGradGuard no_grad;
-  for_each_tensor([&](Tensor& t) {
+  for_each_tensor([&](Tensor& t, bool) {
     if (!is_floating(t.dtype())) return;  // integer buffers (counters, indices) keep their dtype
     const Tensor grad = t.grad();
     t.set_data(ops::cast(t, dtype));

@@ -34,6 +34,9 @@ class Module {
   // Registers a leaf tensor under `name` (requires_grad set as asked) and returns its handle.
   Tensor register_parameter(const std::string& name, Tensor tensor, bool requires_grad = true);
   Tensor register_buffer(const std::string& name, Tensor tensor);
+  // A buffer that stays on the CPU when the module moves (saved and loaded as any other): a
+  // counter the host reads every step, so reading it never waits for the GPU.
+  Tensor register_host_buffer(const std::string& name, Tensor tensor);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
@@ -74,6 +77,7 @@ class Module {
 
   std::string type_name_;
   NamedTensors parameters_, buffers_;
+  std::vector<std::string> host_buffers_;  // names in buffers_ that to(Device) leaves on the CPU
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

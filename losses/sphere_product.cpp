@@ -20,11 +20,11 @@ SphereProductImpl::SphereProductImpl(int64_t in, int64_t out, int m_)
   ops::check_margin_spec("SphereProduct", margin_sphere(m, 0.0));
   weight = register_parameter("weight", empty({out, in}));
   init::xavier_uniform_(weight);
-  iteration = register_buffer("iteration", zeros({1}, kInt64));
+  iteration = register_host_buffer("iteration", zeros({1}, kInt64));
 }
 
 double SphereProductImpl::lambda() const {
-  const double iter = static_cast<double>(ops::to_device(iteration, Device::cpu()).data<int64_t>()[0]) + 1.0;
+  const double iter = static_cast<double>(iteration.data<int64_t>()[0]) + 1.0;
   return std::max(lambda_min, base * std::pow(1.0 + gamma * iter, -power));
 }
 

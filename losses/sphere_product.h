@@ -4,7 +4,8 @@
 // k = floor(m θ / π); the target cos θ + (psi - cos θ) / (1 + lambda); every logit times |x|.
 // lambda anneals with the training iterations: max(lambda_min, base · (1 + gamma · iter)^-power),
 // base 1000, gamma 0.12, power 1, lambda_min 5, as in the reference. The iteration count is a
-// buffer, so a checkpoint resumes the schedule; it advances on each forward in training mode only.
+// buffer, so a checkpoint resumes the schedule; it advances on each forward in training mode only,
+// and stays on the CPU when the module moves (a host buffer), so reading it never waits for a GPU.
 // The logits scale per sample (|x|), so the fused kernel does not apply: loss() composes
 // forward() with the fused cross_entropy.
 #include <cstdint>

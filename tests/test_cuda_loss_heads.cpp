@@ -85,6 +85,7 @@ TEST_SUITE("cuda") {
     nn::SphereProduct sphere(dim, classes);
     sphere->eval();
     compare(sphere, false);
+    CHECK(sphere->iteration.device().is_cpu());  // a host buffer: lambda never waits for the GPU
   }
 
   TEST_CASE("[cuda] CenterLoss: value, gradients and the paper's rule match the CPU") {

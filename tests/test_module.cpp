@@ -164,6 +164,24 @@ TEST_CASE("bad module use is a facet::Error") {
   tests::expect_error([&] { (*seq)[1]; }, {"Sequential", "below 1"});
 }
 
+TEST_CASE("a host buffer is a buffer: listed and named in order, the same handle, one namespace") {
+  struct Counter : nn::Module {
+    Tensor count, mean;
+    Counter() : nn::Module("Counter") {
+      mean = register_buffer("mean", zeros({2}));
+      count = register_host_buffer("count", zeros({1}, kInt64));
+    }
+  };
+  Counter c;
+  const auto buffers = c.named_buffers();
+  REQUIRE(buffers.size() == 2);
+  CHECK(buffers[0].first == "mean");
+  CHECK(buffers[1].first == "count");
+  CHECK(buffers[1].second.impl_ptr() == c.count.impl_ptr());
+  tests::expect_error([&] { c.register_host_buffer("mean", zeros({1})); }, {"register_buffer", "\"mean\" a second time"});
+  tests::expect_error([&] { c.register_host_buffer("u", Tensor()); }, {"register_buffer", "undefined"});
+}
+
 TEST_CASE("a shared submodule's parameters are listed once (tied weights), as in PyTorch") {
   struct TiedImpl : nn::Module {
     TiedImpl() : nn::Module("Tied") {
