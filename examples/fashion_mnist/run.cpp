@@ -42,8 +42,10 @@ StepResult train_step(TrainModel& model, optim::Optimizer& opt, const Tensor& x,
   return {features, loss};
 }
 
+Tensor correct_count(const Tensor& scores, const Tensor& labels) { return eq(argmax(scores, 1), labels).sum(); }
+
 int64_t count_correct(const Tensor& scores, const Tensor& labels) {
-  return eq(argmax(scores, 1), labels).sum().to(Device::cpu()).item<int64_t>();
+  return correct_count(scores, labels).to(Device::cpu()).item<int64_t>();
 }
 
 Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device device, bool keep_features) {

@@ -36,7 +36,9 @@ struct StepResult {
 };
 StepResult train_step(TrainModel& model, facet::optim::Optimizer& opt, const facet::Tensor& x, const facet::Tensor& y);
 
-// Correct predictions (argmax of scores [B, C] against labels [B]).
+// Correct predictions (argmax of scores [B, C] against labels [B]): as an int64 scalar on the
+// scores' device (no wait), or read back to the host.
+facet::Tensor correct_count(const facet::Tensor& scores, const facet::Tensor& labels);
 int64_t count_correct(const facet::Tensor& scores, const facet::Tensor& labels);
 
 struct Evaluation {

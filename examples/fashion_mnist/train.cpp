@@ -45,7 +45,14 @@ std::string clock_text(double seconds) {
 class Progress {
  public:
   Progress(int64_t epoch, int64_t epochs, int64_t batches, bool live)
-      : epoch_(epoch), epochs_(epochs), batches_(batches), live_(live), start_(Clock::now()) {}
+      : epoch_(epoch), epochs_(epochs), batches_(batches), live_(live), start_(Clock::now()), drawn_(start_) {}
+  // Whether to redraw now: a few times a second on a terminal, never otherwise. Drawing reads the
+  // running totals back from the device, the only wait in a GPU epoch, so it is rationed.
+  bool due() {
+    if (!live_ || seconds_since(drawn_) < 0.25) return false;
+    drawn_ = Clock::now();
+    return true;
+  }
   void update(int64_t done, double loss, double acc, int64_t images) {
     if (!live_) return;
     const double t = seconds_since(start_);
@@ -64,7 +71,7 @@ class Progress {
  private:
   int64_t epoch_, epochs_, batches_;
   bool live_;
-  Clock::time_point start_;
+  Clock::time_point start_, drawn_;
 };
 
 // The last finished epoch of a run folder (from DIR/latest.txt), or 0.
@@ -155,22 +162,27 @@ int main(int argc, char** argv) {
       model.train();
       loader.set_epoch(epoch);
       Progress progress(epoch, o.epochs, batches, live);
-      double loss_sum = 0;
-      int64_t correct = 0, seen = 0, done = 0;
+      // Running totals stay on the device (float64, summed in batch order: the host's sum exactly),
+      // so a GPU step never waits for the host to read its loss.
+      Tensor loss_total = zeros({}, kFloat64, device), correct_total = zeros({}, kInt64, device);
+      int64_t seen = 0, done = 0;
       for (auto& batch : loader) {
         const Tensor x = batch.x.to(device), y = batch.y.to(device);
         const auto [features, loss] = train_step(model, opt, x, y);
         schedule.step();
         {
           NoGradGuard no_grad;
-          correct += count_correct(model.head->scores(features.detach()), y);
+          correct_total = correct_total + correct_count(model.head->scores(features.detach()), y);
+          loss_total = loss_total + loss.detach().to(kFloat64);
         }
-        loss_sum += loss.item<double>();
         seen += x.size(0);
         ++done;
-        progress.update(done, loss_sum / done, static_cast<double>(correct) / seen, seen);
+        if (progress.due())
+          progress.update(done, loss_total.item<double>() / done, static_cast<double>(correct_total.item<int64_t>()) / seen, seen);
       }
       progress.finish();
+      const double loss_sum = loss_total.item<double>();
+      const int64_t correct = correct_total.item<int64_t>();
       const Evaluation eval = evaluate(model, test_set, device, o.feat_dim == 2);
       test_acc = eval.accuracy;
       char row[160];
