@@ -1,7 +1,7 @@
 // The device caching allocator: released blocks go to per-device free lists by size class and are
 // handed out again without cudaFree / cudaMalloc (each of which synchronizes the device). Reuse
 // is safe because every kernel of a device runs on that device's one stream, in order. Pinned
-// host memory for batches is allocated here too.
+// host memory has a cache of its own (cuda/pinned_allocator.cu).
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -27,7 +27,7 @@ struct Pool {
 };
 
 Pool& pool(int device) {
-  static Pool* pools = new Pool[64];  // never destroyed: tensors in static storage may outlive main
+  static Pool* pools = new Pool[kMaxDevices];  // never destroyed: tensors in static storage may outlive main
   return pools[device];
 }
 
@@ -138,17 +138,5 @@ void empty_cache(int device) {
 }
 
 void set_poison_allocations(bool poison) { poison_allocations = poison; }
-
-void* pinned_allocate(size_t bytes) {
-  void* ptr = nullptr;
-  FACET_CUDA_CHECK(cudaMallocHost(&ptr, bytes == 0 ? 1 : bytes));
-  return ptr;
-}
-
-void pinned_release(void* ptr) {
-  // Called from a destructor: no throw. A failure leaks the block at worst; clear the error so no
-  // later check misreports it.
-  if (ptr && cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
-}
 
 }  // namespace facet::cuda

@@ -14,6 +14,8 @@ inline constexpr int kMaxDevices = 64;
 
 cudaStream_t stream(int device);
 cublasHandle_t cublas(int device);
+// Whether the stream of `device` exists yet (never creates it).
+bool stream_ready(int device);
 // Waits for the stream of `device` (the current device), then settles the queued index checks
 // (cuda/index_checks.cu): a failed one is thrown here.
 void wait_for_stream(int device);

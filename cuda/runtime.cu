@@ -17,6 +17,7 @@ namespace {
 
 struct DeviceState {
   std::once_flag once;
+  std::atomic<bool> ready{false};  // set once stream and handle exist
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
 };
@@ -33,6 +34,7 @@ void init(int device) {
     FACET_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
     FACET_CUBLAS_CHECK(cublasCreate(&s.cublas));
     FACET_CUBLAS_CHECK(cublasSetStream(s.cublas, s.stream));
+    s.ready = true;
   });
 }
 
@@ -56,6 +58,8 @@ cudaStream_t stream(int device) {
   init(device);
   return state(device).stream;
 }
+
+bool stream_ready(int device) { return device >= 0 && device < kMaxDevices && state(device).ready; }
 
 cublasHandle_t cublas(int device) {
   init(device);

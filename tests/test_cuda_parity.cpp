@@ -63,6 +63,29 @@ TEST_SUITE("cuda") {
     CHECK(t.to(gpu()).to_vector<double>() == t.to_vector<double>());
   }
 
+  // cuda/pinned_allocator.cu: a released pinned block waits for the copies queued before its
+  // release, then serves the next request of its size class.
+  TEST_CASE("[cuda] pinned blocks: no reuse while a copy from them may run, reuse once it has") {
+    const int64_t n = 1 << 20;
+    const Tensor busy = randn({2048, 2048}, kFloat32).to(gpu());
+    Tensor copied;
+    const void* first = nullptr;
+    {
+      Tensor host = full({n}, 3.0, kFloat32).pin_memory();
+      first = host.raw_data();
+      for (int i = 0; i < 4; ++i) matmul(busy, busy);  // milliseconds of work ahead of the copy
+      copied = host.to(gpu());
+    }  // released with the copy most likely still queued
+    Tensor next = empty({n}, kFloat32).pin_memory();
+    next.fill_(5.0);  // had `next` taken the block too soon, the copy would read fives
+    CHECK(copied.to(Device::cpu()).to_vector<float>() == std::vector<float>(n, 3.0f));
+    cuda::synchronize(0);
+    const void* taken = next.raw_data();
+    next = Tensor();
+    const Tensor after = empty({n}, kFloat32).pin_memory();  // both released blocks are idle now
+    CHECK((after.raw_data() == first || after.raw_data() == taken));
+  }
+
   TEST_CASE("[cuda] unary ops") {
     struct Case {
       UnaryOp op;

@@ -1,0 +1,110 @@
+// Pinned host memory (batches bound for the GPU) from a cache: cudaFreeHost waits for the whole
+// device and cudaMallocHost takes milliseconds, and a DataLoader frees and allocates a batch every
+// step. A released block may still feed an asynchronous copy, so the release records an event on
+// every device stream in use and the block is handed out again only once those events have passed.
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/size_class.h"
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/runtime.h"
+
+namespace facet::cuda {
+
+namespace {
+
+constexpr size_t kGranularity = 4096;             // a page
+constexpr size_t kLargeFrom = size_t{1} << 20;   // eight classes per power of two from 1 MiB
+constexpr size_t kMaxCachedBlocks = 64;          // beyond this a released block is freed at once
+
+struct ReleasedBlock {
+  void* ptr;
+  std::vector<cudaEvent_t> events;  // one per device stream in use at the release
+};
+
+struct PinnedCache {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> sizes;              // every block handed out, by its class
+  std::multimap<size_t, ReleasedBlock> released;        // by class, oldest first within a class
+  std::vector<cudaEvent_t> spare_events;
+};
+
+PinnedCache& cache() {
+  static PinnedCache* c = new PinnedCache;  // never destroyed: pinned tensors in static storage may outlive main
+  return *c;
+}
+
+// With the cache's mutex held. Whether the work queued before the block's release has finished.
+bool idle(const ReleasedBlock& block) {
+  for (cudaEvent_t e : block.events) {
+    const cudaError_t status = cudaEventQuery(e);
+    if (status == cudaErrorNotReady) return false;
+    if (status != cudaSuccess) FACET_CUDA_CHECK(status);
+  }
+  return true;
+}
+
+}  // namespace
+
+void* pinned_allocate(size_t bytes) {
+  const size_t size = size_class(bytes, kGranularity, kLargeFrom);
+  PinnedCache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    const auto [first, last] = c.released.equal_range(size);
+    for (auto it = first; it != last; ++it)
+      if (idle(it->second)) {
+        void* ptr = it->second.ptr;
+        c.spare_events.insert(c.spare_events.end(), it->second.events.begin(), it->second.events.end());
+        c.released.erase(it);
+        return ptr;
+      }
+  }
+  void* ptr = nullptr;
+  FACET_CUDA_CHECK(cudaMallocHost(&ptr, size));
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.sizes[ptr] = size;
+  return ptr;
+}
+
+void pinned_release(void* ptr) {
+  // Called from a destructor: no throw. A failed CUDA call frees the block the safe way
+  // (cudaFreeHost waits for the device) or, failing that, leaks it; the error is cleared so no
+  // later check misreports it.
+  if (ptr == nullptr) return;
+  PinnedCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  const auto found = c.sizes.find(ptr);
+  if (found == c.sizes.end()) return;
+  ReleasedBlock block{ptr, {}};
+  bool recorded = c.released.size() < kMaxCachedBlocks;
+  for (int d = 0; recorded && d < device_count(); ++d) {
+    if (!stream_ready(d)) continue;
+    cudaEvent_t e = nullptr;
+    if (!c.spare_events.empty()) {
+      e = c.spare_events.back();
+      c.spare_events.pop_back();
+    } else if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) {
+      recorded = false;
+      break;
+    }
+    block.events.push_back(e);
+    int previous = 0;
+    recorded = cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(d) == cudaSuccess &&
+               cudaEventRecord(e, stream(d)) == cudaSuccess;
+    cudaSetDevice(previous);
+  }
+  if (recorded) {
+    c.released.emplace(found->second, std::move(block));
+    return;
+  }
+  cudaGetLastError();
+  c.spare_events.insert(c.spare_events.end(), block.events.begin(), block.events.end());
+  c.sizes.erase(found);
+  if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
+}
+
+}  // namespace facet::cuda
