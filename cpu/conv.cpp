@@ -191,7 +191,8 @@ void product_nt(int64_t m, int64_t n, int64_t k, int64_t count, const T* a, int6
 }
 
 // Images per group of a weight-gradient product: as many as fit in about 2 MB (this CPU's L2 per
-// core), at most `most`, so the kernel's lane sums are paid once per group.
+// core), at most `most`, so the 4 x 4 kernel's lane sums (or the packed product's C updates) are
+// paid once per group.
 int64_t images_per_group(int64_t bytes_per_image, int64_t most) {
   return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(bytes_per_image, 1), 1, most);
 }

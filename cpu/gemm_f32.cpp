@@ -270,6 +270,90 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
   }
 }
 
+// The 16 x 16 transpose of r in registers (lane j of r[i] becomes lane i of r[j]): pairs, then
+// quads within 128-bit lanes, then the 128-bit lanes in two steps; 64 shuffles for 256 floats.
+__attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
+  const __mmask16 all = 0xFFFF;  // the zero-masked forms, as in lane_sum (GCC 12's -Wmaybe-uninitialized)
+  const __mmask8 all8 = 0xFF;
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_maskz_unpacklo_ps(all, r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_maskz_unpackhi_ps(all, r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(all8, _mm512_castps_pd(t[4 * i]), _mm512_castps_pd(t[4 * i + 2])));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(all8, _mm512_castps_pd(t[4 * i]), _mm512_castps_pd(t[4 * i + 2])));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(all8, _mm512_castps_pd(t[4 * i + 1]), _mm512_castps_pd(t[4 * i + 3])));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(all8, _mm512_castps_pd(t[4 * i + 1]), _mm512_castps_pd(t[4 * i + 3])));
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_maskz_shuffle_f32x4(all, r[i], r[4 + i], 0x88);
+    t[4 + i] = _mm512_maskz_shuffle_f32x4(all, r[i], r[4 + i], 0xDD);
+    t[8 + i] = _mm512_maskz_shuffle_f32x4(all, r[8 + i], r[12 + i], 0x88);
+    t[12 + i] = _mm512_maskz_shuffle_f32x4(all, r[8 + i], r[12 + i], 0xDD);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_maskz_shuffle_f32x4(all, t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_maskz_shuffle_f32x4(all, t[i], t[8 + i], 0xDD);
+    r[4 + i] = _mm512_maskz_shuffle_f32x4(all, t[4 + i], t[12 + i], 0x88);
+    r[12 + i] = _mm512_maskz_shuffle_f32x4(all, t[4 + i], t[12 + i], 0xDD);
+  }
+}
+
+// Panels of kMr rows of `count` matrices A_b = a + b * a_step, one after another along k
+// (k = count * pixels), zero-padded: dst[(panel * k + b * pixels + p) * kMr + i] = A_b(panel * kMr + i, p).
+void pack_a_images(int64_t m, int64_t pixels, int64_t count, const float* a, int64_t lda, int64_t a_step, float* dst) {
+  const int64_t k = pixels * count;
+  for (int64_t i0 = 0; i0 < m; i0 += kMr)
+    for (int64_t b = 0; b < count; ++b) {
+      float* out = dst + i0 * k + b * pixels * kMr;
+      for (int64_t i = 0; i < kMr; ++i) {
+        const float* src = a + b * a_step + (i0 + i) * lda;
+        if (i0 + i < m)
+          for (int64_t p = 0; p < pixels; ++p) out[p * kMr + i] = src[p];
+        else
+          for (int64_t p = 0; p < pixels; ++p) out[p * kMr + i] = 0.0f;
+      }
+    }
+}
+
+// One panel of ShiftedColumns' rows j0 .. j0 + kNr - 1 (zero past n) over `count` images,
+// transposed for the 8 x 32 kernel: dst[(b * pixels + p) * kNr + j] = row j0 + j of image b at
+// pixel p. Sixteen rows at a time are loaded 16 pixels each (masked as in pack_shifted_panel)
+// and transposed in registers.
+__attribute__((target("avx512f"))) void pack_shifted_transposed_panel(const ShiftedColumns& s, int64_t n,
+                                                                      int64_t count, int64_t image_step, int64_t j0,
+                                                                      float* dst) {
+  const int64_t pixels = s.out_h * s.width, chunks = shifted_chunks(s);
+  thread_local std::vector<uint16_t> no_lanes;  // the masks of the rows past n
+  if (static_cast<int64_t>(no_lanes.size()) < chunks) no_lanes.assign(chunks, 0);
+  for (int64_t half = 0; half < kNr / 16; ++half) {
+    int64_t offset[16];
+    const uint16_t* masks[16];
+    for (int j = 0; j < 16; ++j) {
+      const int64_t r = j0 + 16 * half + j;
+      offset[j] = r < n ? shifted_row_offset(s, r) : 0;
+      masks[j] = r < n ? s.masks + (r % s.taps) * chunks : no_lanes.data();
+    }
+    for (int64_t b = 0; b < count; ++b) {
+      const float* image = s.image + b * image_step;
+      float* out = dst + b * pixels * kNr + 16 * half;
+      for (int64_t p = 0, q = 0; p < pixels; p += 16, ++q) {
+        __m512 r[16];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) r[j] = _mm512_maskz_loadu_ps(masks[j][q], image + offset[j] + p);
+        transpose_16x16(r);
+        const int64_t valid = std::min<int64_t>(16, pixels - p);
+        for (int64_t t = 0; t < valid; ++t) _mm512_storeu_ps(out + (p + t) * kNr, r[t]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate) {
@@ -303,19 +387,37 @@ std::vector<uint16_t> shifted_chunk_masks(int64_t height, int64_t width, int64_t
 
 void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
                               const ShiftedColumns& s, int64_t image_step, float* c, int64_t ldc, bool accumulate) {
-  const int64_t pixels = s.out_h * s.width, chunks = shifted_chunks(s);
-  for (int64_t j0 = 0; j0 < k_cols; j0 += 4) {
-    const int64_t nr = std::min<int64_t>(4, k_cols - j0);
-    ImageRows rows{s.image, image_step, {}, {}};
-    for (int j = 0; j < 4; ++j) {
-      const int64_t r = j0 + (j < nr ? j : 0);
-      rows.offset[j] = shifted_row_offset(s, r);
-      rows.masks[j] = s.masks + (r % s.taps) * chunks;
+  if (m == 0 || k_cols == 0) return;
+  const int64_t pixels = s.out_h * s.width, k = pixels * count;
+  if (k_cols < kNr) {
+    // Few columns (a first layer: one channel, 9 or 25 taps): most of a 32-wide panel would be
+    // padding, so the 4 x 4 NT kernel reads the image rows as they are.
+    const int64_t chunks = shifted_chunks(s);
+    for (int64_t j0 = 0; j0 < k_cols; j0 += 4) {
+      const int64_t nr = std::min<int64_t>(4, k_cols - j0);
+      ImageRows rows{s.image, image_step, {}, {}};
+      for (int j = 0; j < 4; ++j) {
+        const int64_t r = j0 + (j < nr ? j : 0);
+        rows.offset[j] = shifted_row_offset(s, r);
+        rows.masks[j] = s.masks + (r % s.taps) * chunks;
+      }
+      for (int64_t i0 = 0; i0 < m; i0 += 4)
+        kernel_nt_4x4(pixels, count, a + i0 * lda, lda, a_step, rows, c + i0 * ldc + j0, ldc, accumulate,
+                      std::min<int64_t>(4, m - i0), nr);
     }
-    for (int64_t i0 = 0; i0 < m; i0 += 4)
-      kernel_nt_4x4(pixels, count, a + i0 * lda, lda, a_step, rows, c + i0 * ldc + j0, ldc, accumulate,
-                    std::min<int64_t>(4, m - i0), nr);
+    return;
   }
+  // Otherwise the packed product: the output gradient's rows packed as A, the columns transposed
+  // into B's panels. Measured (bench/conv_layers, forward + backward, batch 256): 32->64 at 28x28
+  // 133 -> 100 ms, 64->128 at 14x14 151 -> 80 ms against the 4 x 4 NT kernel, which reloads both
+  // operands from L2 for every 16 FMAs.
+  thread_local std::vector<float> packed_a;
+  const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
+  if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
+  pack_a_images(m, pixels, count, a, lda, a_step, packed_a.data());
+  packed_product(m, k_cols, k, packed_a.data(),
+                 [&](int64_t j0, float* dst) { pack_shifted_transposed_panel(s, k_cols, count, image_step, j0, dst); },
+                 c, ldc, accumulate);
 }
 
 void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* c, int64_t ldc, bool accumulate) {

@@ -71,8 +71,9 @@ void sgemm_shifted_columns(const PackedRows& a, const ShiftedColumns& s, float* 
 
 // sgemm_nt with the B_b given as ShiftedColumns instead of stored rows: C[m, k_cols] (+)= sum over
 // `count` images of A_b[m, pixels] B_b[k_cols, pixels]^T, A_b = a + b * a_step and B_b the columns
-// of s.image + b * image_step (a convolution's weight gradient without im2col). The sums run in
-// the order sgemm_nt's would over stored columns. The AVX-512 path only.
+// of s.image + b * image_step (a convolution's weight gradient without im2col). From 32 columns
+// on, A is packed and B's panels are the columns transposed in registers, for the 8 x 32 kernel;
+// fewer columns take the 4 x 4 NT kernel reading the image rows. The AVX-512 path only.
 void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,
                               const ShiftedColumns& s, int64_t image_step, float* c, int64_t ldc, bool accumulate);
 
