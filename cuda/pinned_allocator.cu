@@ -20,16 +20,25 @@ constexpr size_t kGranularity = 4096;             // a page
 constexpr size_t kLargeFrom = size_t{1} << 20;   // eight classes per power of two from 1 MiB
 constexpr size_t kMaxCachedBlocks = 64;          // beyond this a released block is freed at once
 
+struct DeviceEvent {
+  int device;
+  cudaEvent_t event;  // created on `device`: an event is recorded only on its own device's streams
+};
+
 struct ReleasedBlock {
   void* ptr;
-  std::vector<cudaEvent_t> events;  // one per device stream in use at the release
+  std::vector<DeviceEvent> events;  // one per device stream in use at the release
 };
 
 struct PinnedCache {
   std::mutex mutex;
-  std::unordered_map<void*, size_t> sizes;              // every block handed out, by its class
-  std::multimap<size_t, ReleasedBlock> released;        // by class, oldest first within a class
-  std::vector<cudaEvent_t> spare_events;
+  std::unordered_map<void*, size_t> sizes;        // every block handed out, by its class
+  std::multimap<size_t, ReleasedBlock> released;  // by class, oldest first within a class
+  std::vector<cudaEvent_t> spare_events[kMaxDevices];
+
+  void keep_events(const std::vector<DeviceEvent>& events) {
+    for (const DeviceEvent& e : events) spare_events[e.device].push_back(e.event);
+  }
 };
 
 PinnedCache& cache() {
@@ -39,8 +48,8 @@ PinnedCache& cache() {
 
 // With the cache's mutex held. Whether the work queued before the block's release has finished.
 bool idle(const ReleasedBlock& block) {
-  for (cudaEvent_t e : block.events) {
-    const cudaError_t status = cudaEventQuery(e);
+  for (const DeviceEvent& e : block.events) {
+    const cudaError_t status = cudaEventQuery(e.event);
     if (status == cudaErrorNotReady) return false;
     if (status != cudaSuccess) FACET_CUDA_CHECK(status);
   }
@@ -58,7 +67,7 @@ void* pinned_allocate(size_t bytes) {
     for (auto it = first; it != last; ++it)
       if (idle(it->second)) {
         void* ptr = it->second.ptr;
-        c.spare_events.insert(c.spare_events.end(), it->second.events.begin(), it->second.events.end());
+        c.keep_events(it->second.events);
         c.released.erase(it);
         return ptr;
       }
@@ -80,29 +89,30 @@ void pinned_release(void* ptr) {
   const auto found = c.sizes.find(ptr);
   if (found == c.sizes.end()) return;
   ReleasedBlock block{ptr, {}};
-  bool recorded = c.released.size() < kMaxCachedBlocks;
+  int previous = 0;
+  const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
+  bool recorded = have_previous && c.released.size() < kMaxCachedBlocks;
   for (int d = 0; recorded && d < device_count(); ++d) {
     if (!stream_ready(d)) continue;
+    recorded = cudaSetDevice(d) == cudaSuccess;
     cudaEvent_t e = nullptr;
-    if (!c.spare_events.empty()) {
-      e = c.spare_events.back();
-      c.spare_events.pop_back();
-    } else if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) {
-      recorded = false;
-      break;
+    if (recorded && !c.spare_events[d].empty()) {
+      e = c.spare_events[d].back();
+      c.spare_events[d].pop_back();
+    } else if (recorded) {
+      recorded = cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess;
     }
-    block.events.push_back(e);
-    int previous = 0;
-    recorded = cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(d) == cudaSuccess &&
-               cudaEventRecord(e, stream(d)) == cudaSuccess;
-    cudaSetDevice(previous);
+    if (!recorded) break;
+    block.events.push_back({d, e});
+    recorded = cudaEventRecord(e, stream(d)) == cudaSuccess;
   }
+  if (have_previous) cudaSetDevice(previous);
   if (recorded) {
     c.released.emplace(found->second, std::move(block));
     return;
   }
   cudaGetLastError();
-  c.spare_events.insert(c.spare_events.end(), block.events.begin(), block.events.end());
+  c.keep_events(block.events);
   c.sizes.erase(found);
   if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
 }
