@@ -53,13 +53,15 @@ enum class Reduce { Sum, Mean, Max, Argmax };
   /* x contiguous [N, C, H, W]; out and indices (int64, offsets in each image) [N, C, OH, OW] */     \
   K(max_pool2d, (const Tensor& x, const WindowGeometry& g, const Tensor& out, const Tensor& indices))   \
   /* batchnorm over x contiguous [N, C, inner] (core/batchnorm_math.h); per-channel tensors [C]; */   \
-  /* weight and bias may be undefined (1 and 0) */                                                    \
+  /* weight and bias may be undefined (1 and 0); a defined slope ([C] or [1]) applies PReLU to the */ \
+  /* output in the same pass, and the backward then takes the gradient of PReLU's output */         \
   K(batch_norm_stats, (const Tensor& x, const Tensor& mean, const Tensor& var))                          \
   K(batch_norm_apply, (const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,      \
-                       const Tensor& bias, double eps, const Tensor& out))                               \
+                       const Tensor& bias, const Tensor& slope, double eps, const Tensor& out))          \
   K(batch_norm_backward, (const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,    \
-                          const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight, \
-                          const Tensor& grad_bias))                                                      \
+                          const Tensor& weight, const Tensor& bias, const Tensor& slope, double eps,     \
+                          const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,      \
+                          const Tensor& grad_slope))                                                     \
   /* margin softmax cross-entropy (core/margin_math.h): x contiguous [B, C] (cos or logits), labels */ \
   /* int64 [B] in range; per-row loss [B] and float64 logsumexp [B]; row_grad [B]; grad_x [B, C] */ \
   K(margin_ce_forward, (const Tensor& x, const Tensor& labels, const MarginSpec& spec, double smoothing,   \

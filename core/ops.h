@@ -129,6 +129,13 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, 
 // Gradients for x, weight and bias (each computed only where `needs` says), given the batch stats.
 std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
                                           const Tensor& weight, double eps, std::array<bool, 3> needs);
+// Batchnorm then PReLU in the same passes (slope [C] or [1]; undefined: batchnorm alone), and its
+// backward from the gradient of PReLU's output: x, weight, bias and slope gradients.
+Tensor batch_norm_prelu_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                              const Tensor& bias, const Tensor& slope, double eps);
+std::array<Tensor, 4> batch_norm_prelu_backward(const Tensor& grad, const Tensor& x, const Tensor& mean,
+                                                const Tensor& var, const Tensor& weight, const Tensor& bias,
+                                                const Tensor& slope, double eps, std::array<bool, 4> needs);
 
 // ---- margin softmax cross-entropy (core/margin_math.h) ----
 // For x [B, C] (cos θ for a margin head, logits for plain cross-entropy) and int64 labels [B] in

@@ -20,6 +20,15 @@ void check_channels(const char* what, const Tensor& x, const Tensor& t, bool req
 
 Tensor dense(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
 
+// A PReLU slope for the fused form: undefined (no activation), or [C] or [1] like x.
+void check_slope(const Tensor& x, const Tensor& slope) {
+  if (!slope.defined()) return;
+  FACET_CHECK(slope.dim() == 1 && (slope.size(0) == 1 || slope.size(0) == x.size(1)), "batch_norm_prelu",
+              "a PReLU slope of shape [1] or [" + std::to_string(x.size(1)) + "]", slope.describe());
+  check_same_device("batch_norm_prelu", x, slope);
+  check_same_dtype("batch_norm_prelu", x, slope);
+}
+
 void check_input(const Tensor& x) {
   check_defined("batch_norm", x, "the input");
   check_floating("batch_norm", x);
@@ -39,32 +48,51 @@ std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x) {
 
 Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
                         double eps) {
+  return batch_norm_prelu_apply(x, mean, var, weight, bias, Tensor(), eps);
+}
+
+Tensor batch_norm_prelu_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                              const Tensor& bias, const Tensor& slope, double eps) {
   check_input(x);
   check_channels("a mean", x, mean, true);
   check_channels("a variance", x, var, true);
   check_channels("a weight", x, weight);
   check_channels("a bias", x, bias);
+  check_slope(x, slope);
   Tensor out = output("batch_norm", x.shape(), x.dtype(), x.device());
   const Tensor xc = contiguous(x);
   // The kernels index per-channel tensors as dense [C] arrays.
-  FACET_DISPATCH("batch_norm", x, batch_norm_apply, xc, dense(mean), dense(var), dense(weight), dense(bias), eps, out);
+  FACET_DISPATCH("batch_norm", x, batch_norm_apply, xc, dense(mean), dense(var), dense(weight), dense(bias), dense(slope),
+                 eps, out);
   return out;
 }
 
 std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
                                           const Tensor& weight, double eps, std::array<bool, 3> needs) {
+  const auto g = batch_norm_prelu_backward(grad, x, mean, var, weight, Tensor(), Tensor(), eps,
+                                           {needs[0], needs[1], needs[2], false});
+  return {g[0], g[1], g[2]};
+}
+
+std::array<Tensor, 4> batch_norm_prelu_backward(const Tensor& grad, const Tensor& x, const Tensor& mean,
+                                                const Tensor& var, const Tensor& weight, const Tensor& bias,
+                                                const Tensor& slope, double eps, std::array<bool, 4> needs) {
   check_input(x);
   FACET_CHECK(grad.defined() && grad.shape() == x.shape(), "batch_norm", "a gradient of the input's shape", grad.describe());
   check_same_device("batch_norm", x, grad);
   check_channels("a mean", x, mean, true);
   check_channels("a variance", x, var, true);
   check_channels("a weight", x, weight);
+  check_channels("a bias", x, bias);
+  check_slope(x, slope);
   const Tensor gx = needs[0] ? output("batch_norm", x.shape(), x.dtype(), x.device()) : Tensor();
   const Tensor gw = needs[1] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
   const Tensor gb = needs[2] ? output("batch_norm", {x.size(1)}, x.dtype(), x.device()) : Tensor();
+  const Tensor gs = needs[3] && slope.defined() ? output("batch_norm", slope.shape(), x.dtype(), x.device()) : Tensor();
   const Tensor xc = contiguous(x), gc = contiguous(grad);
-  FACET_DISPATCH("batch_norm", x, batch_norm_backward, gc, xc, dense(mean), dense(var), dense(weight), eps, gx, gw, gb);
-  return {gx, gw, gb};
+  FACET_DISPATCH("batch_norm", x, batch_norm_backward, gc, xc, dense(mean), dense(var), dense(weight), dense(bias),
+                 dense(slope), eps, gx, gw, gb, gs);
+  return {gx, gw, gb, gs};
 }
 
 }  // namespace facet::ops

@@ -2,10 +2,12 @@
 // the channel (mean, then squared deviations; block reductions in double). Normalize-scale-shift:
 // one elementwise pass. Backward in two passes: one block per channel for sum(g) and
 // sum(g * xhat), then one elementwise pass for the input gradient (core/batchnorm_math.h).
-// Floor: stats read x twice, apply reads x and writes y, backward reads g and x twice.
+// Floor: stats read x twice, apply reads x and writes y, backward reads g and x twice. With a
+// PReLU slope the activation is applied (and differentiated, y recomputed) in the same passes.
 #include <cstdint>
 
 #include "core/batchnorm_math.h"
+#include "core/prelu_math.h"
 #include "core/dispatch.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
@@ -34,6 +36,14 @@ Layout layout(const Tensor& x) {
 template <class T>
 __device__ T value_or(const T* p, int64_t ch, T fallback) { return p ? p[ch] : fallback; }
 
+// PReLU after the batchnorm, when `slope` is given: per channel, or one shared ([1]).
+template <class T>
+struct Slope {
+  const T* p;
+  bool shared;
+  __device__ T at(int64_t ch) const { return p[shared ? 0 : ch]; }
+};
+
 template <class T>
 __global__ void stats_kernel(const T* x, Layout l, T* mean, T* var) {
   const int64_t ch = blockIdx.x;
@@ -53,43 +63,70 @@ __global__ void stats_kernel(const T* x, Layout l, T* mean, T* var) {
 }
 
 template <class T>
-__global__ void apply_kernel(const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b, double eps,
-                             int64_t total, T* out) {
+__global__ void apply_kernel(const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b, Slope<T> a,
+                             double eps, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / l.inner) % l.c;
-    out[e] = bn_forward(x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), value_or(b, ch, T(0)));
+    const T y = bn_forward(x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), value_or(b, ch, T(0)));
+    out[e] = a.p ? prelu_fn(y, a.at(ch)) : y;
   }
 }
 
+// The gradient reaching the batchnorm's output: g itself, or through PReLU (y recomputed).
 template <class T>
-__global__ void grad_sums_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, double eps,
-                                 double* sums, T* grad_w, T* grad_b) {
+__device__ T output_grad(T g, T x, int64_t ch, T mu, T invstd, const T* w, const T* b, Slope<T> a) {
+  if (!a.p) return g;
+  return prelu_grad_x(g, bn_forward(x, mu, invstd, value_or(w, ch, T(1)), value_or(b, ch, T(0))), a.at(ch));
+}
+
+template <class T>
+__global__ void grad_sums_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b,
+                                 Slope<T> a, double eps, double* sums, T* grad_w, T* grad_b) {
   const int64_t ch = blockIdx.x;
   const T mu = mean[ch], invstd = bn_invstd<T>(var[ch], eps);
-  double sum_g = 0, sum_gxhat = 0;
+  double sum_g = 0, sum_gxhat = 0, sum_slope = 0;
   for (int64_t j = threadIdx.x; j < l.count(); j += blockDim.x) {
     const int64_t at = l.at(ch, j);
-    sum_g += g[at];
-    sum_gxhat += static_cast<double>(g[at]) * (x[at] - mu) * invstd;
+    const T gy = output_grad(g[at], x[at], ch, mu, invstd, w, b, a);
+    sum_g += gy;
+    sum_gxhat += static_cast<double>(gy) * (x[at] - mu) * invstd;
+    if (a.p)
+      sum_slope += prelu_grad_slope(g[at], bn_forward(x[at], mu, invstd, value_or(w, ch, T(1)), value_or(b, ch, T(0))));
   }
   sum_g = block_all_reduce(sum_g, SumOp{}, 0.0);
-  sum_gxhat = block_reduce(sum_gxhat, SumOp{}, 0.0);
+  sum_gxhat = block_all_reduce(sum_gxhat, SumOp{}, 0.0);
+  sum_slope = block_reduce(sum_slope, SumOp{}, 0.0);
   if (threadIdx.x == 0) {
-    sums[2 * ch] = sum_g;
-    sums[2 * ch + 1] = sum_gxhat;
+    sums[3 * ch] = sum_g;
+    sums[3 * ch + 1] = sum_gxhat;
+    sums[3 * ch + 2] = sum_slope;
     if (grad_w) grad_w[ch] = static_cast<T>(sum_gxhat);
     if (grad_b) grad_b[ch] = static_cast<T>(sum_g);
   }
 }
 
+// The slope's gradient from the per-channel sums: per channel, or summed over the channels in order.
 template <class T>
-__global__ void grad_input_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, const T* w, double eps,
-                                  const double* sums, int64_t total, T* grad_x) {
+__global__ void slope_grad_kernel(const double* sums, int64_t channels, bool shared, T* grad_slope) {
+  if (!shared) {
+    for (int64_t ch = threadIdx.x; ch < channels; ch += blockDim.x) grad_slope[ch] = static_cast<T>(sums[3 * ch + 2]);
+    return;
+  }
+  if (threadIdx.x != 0) return;
+  double total = 0;
+  for (int64_t ch = 0; ch < channels; ++ch) total += sums[3 * ch + 2];
+  grad_slope[0] = static_cast<T>(total);
+}
+
+template <class T>
+__global__ void grad_input_kernel(const T* g, const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b,
+                                  Slope<T> a, double eps, const double* sums, int64_t total, T* grad_x) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / l.inner) % l.c;
-    const auto k = bn_grad_coefficients(bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), sums[2 * ch],
-                                        sums[2 * ch + 1], static_cast<double>(l.count()));
-    grad_x[e] = bn_grad_input(g[e], x[e], mean[ch], k);
+    const T invstd = bn_invstd<T>(var[ch], eps);
+    const auto k = bn_grad_coefficients(invstd, value_or(w, ch, T(1)), sums[3 * ch], sums[3 * ch + 1],
+                                        static_cast<double>(l.count()));
+    grad_x[e] = bn_grad_input(output_grad(g[e], x[e], ch, mean[ch], invstd, w, b, a), x[e], mean[ch], k);
   }
 }
 
@@ -114,38 +151,45 @@ void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) {
 }
 
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,
-                      double eps, const Tensor& out) {
+                      const Tensor& slope, double eps, const Tensor& out) {
   const int64_t total = x.numel();
   if (total == 0) return;
   const int device = x.device().index;
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
+    const Slope<T> a{ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
     apply_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr_or_null<T>(x), layout(x), ptr_or_null<T>(mean),
                                                                      ptr_or_null<T>(var), ptr_or_null<T>(weight),
-                                                                     ptr_or_null<T>(bias), eps, total, mut_or_null<T>(out));
+                                                                     ptr_or_null<T>(bias), a, eps, total, mut_or_null<T>(out));
     FACET_CUDA_CHECK_LAUNCH();
   });
 }
 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
-                         const Tensor& weight, double eps, const Tensor& grad_x, const Tensor& grad_weight,
-                         const Tensor& grad_bias) {
+                         const Tensor& weight, const Tensor& bias, const Tensor& slope, double eps,
+                         const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
+                         const Tensor& grad_slope) {
   const Layout l = layout(x);
   if (l.c == 0) return;
   const int device = x.device().index;
   DeviceGuard guard(device);
-  DeviceBuffer sums(static_cast<size_t>(2 * l.c) * sizeof(double), device);
+  DeviceBuffer sums(static_cast<size_t>(3 * l.c) * sizeof(double), device);
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
+    const Slope<T> a{ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
     grad_sums_kernel<T><<<static_cast<unsigned>(l.c), kBlock, 0, stream(device)>>>(
-        ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), eps, sums.as<double>(),
-        mut_or_null<T>(grad_weight), mut_or_null<T>(grad_bias));
+        ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), ptr_or_null<T>(weight),
+        ptr_or_null<T>(bias), a, eps, sums.as<double>(), mut_or_null<T>(grad_weight), mut_or_null<T>(grad_bias));
     FACET_CUDA_CHECK_LAUNCH();
+    if (grad_slope.defined()) {
+      slope_grad_kernel<T><<<1, kBlock, 0, stream(device)>>>(sums.as<double>(), l.c, a.shared, mut_or_null<T>(grad_slope));
+      FACET_CUDA_CHECK_LAUNCH();
+    }
     if (!grad_x.defined() || x.numel() == 0) return;
     grad_input_kernel<T><<<grid_for(x.numel()), kBlock, 0, stream(device)>>>(
         ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), ptr_or_null<T>(weight),
-        eps, sums.as<double>(), x.numel(), mut_or_null<T>(grad_x));
+        ptr_or_null<T>(bias), a, eps, sums.as<double>(), x.numel(), mut_or_null<T>(grad_x));
     FACET_CUDA_CHECK_LAUNCH();
   });
 }

@@ -6,6 +6,7 @@
 #include "autograd/grad_mode.h"
 #include "core/factory.h"
 #include "core/ops.h"
+#include "layers/prelu.h"
 
 namespace facet::nn {
 
@@ -22,7 +23,9 @@ BatchNormImpl::BatchNormImpl(const BatchNormOptions& opts, int64_t lo, int64_t h
   num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, kInt64));
 }
 
-Tensor BatchNormImpl::forward(const Tensor& x) {
+Tensor BatchNormImpl::forward(const Tensor& x) { return forward_prelu(x, Tensor()); }
+
+Tensor BatchNormImpl::forward_prelu(const Tensor& x, const Tensor& slope) {
   const int64_t c = options.num_features_;
   FACET_CHECK(x.defined() && x.dim() >= dims_lo_ && x.dim() <= dims_hi_ && x.size(1) == c, type_name(),
               std::string("an input [N, ") + std::to_string(c) + (dims_hi_ == 4 ? ", H, W]" : "] or [N, C, L]"),
@@ -33,7 +36,7 @@ Tensor BatchNormImpl::forward(const Tensor& x) {
     const int64_t m = x.numel() / c;
     FACET_CHECK(m > 1, type_name(), "more than one value per channel when training", x.describe());
     Tensor mean_c, var_c;
-    const Tensor y = batch_norm_train(x, weight, bias, options.eps_, &mean_c, &var_c);
+    const Tensor y = batch_norm_prelu_train(x, weight, bias, slope, options.eps_, &mean_c, &var_c);
     NoGradGuard no_grad;
     const double mom = options.momentum_;
     running_mean.copy_(running_mean * (1 - mom) + mean_c.to(running_mean.dtype()) * mom);
@@ -44,7 +47,7 @@ Tensor BatchNormImpl::forward(const Tensor& x) {
   }
   Tensor y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + options.eps_);
   if (options.affine_) y = y * weight.reshape(per_channel) + bias.reshape(per_channel);
-  return y;
+  return slope.defined() ? prelu(y, slope) : y;
 }
 
 void BatchNormImpl::pretty_print(std::ostream& os) const {

@@ -25,6 +25,9 @@ class BatchNormImpl : public Module {
  public:
   BatchNormImpl(const BatchNormOptions& options, int64_t input_dims_lo, int64_t input_dims_hi, const char* name);
   Tensor forward(const Tensor& x);
+  // forward(x) then PReLU with `slope`, as one fused op in training (nn::Sequential calls it for a
+  // BatchNorm followed by a PReLU); in evaluation the two in turn.
+  Tensor forward_prelu(const Tensor& x, const Tensor& slope);
   void pretty_print(std::ostream& os) const override;
 
   BatchNormOptions options;

@@ -4,7 +4,17 @@ namespace facet::nn {
 
 Tensor SequentialImpl::forward(const Tensor& x) const {
   Tensor y = x;
-  for (const auto& step : steps_) y = step(y);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    const PReLUImpl* next = i + 1 < steps_.size() ? steps_[i + 1].prelu.get() : nullptr;
+    const int64_t slopes = next ? next->weight.numel() : 0;
+    if (step.batch_norm && next && (slopes == 1 || slopes == step.batch_norm->options.num_features_)) {
+      y = step.batch_norm->forward_prelu(y, next->weight);
+      ++i;
+      continue;
+    }
+    y = step.run(y);
+  }
   return y;
 }
 

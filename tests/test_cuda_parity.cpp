@@ -323,6 +323,20 @@ TEST_SUITE("cuda") {
           return ops::batch_norm_backward(in[1], in[0], mean, var, in[2], 1e-5, {true, true, true})[k];
         }, {x, g, w}, 1e-4);
       check_op([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); }, {x, w, b});
+      // With PReLU fused in, per-channel and shared slopes: the output and all four gradients.
+      for (int64_t slopes : {shape[1], int64_t{1}}) {
+        const Tensor a = rand({slopes}, kFloat32, &gen);
+        check_op([](const std::vector<Tensor>& in) {
+          const auto [mean, var] = ops::batch_norm_stats(in[0]);
+          return ops::batch_norm_prelu_apply(in[0], mean, var, in[1], in[2], in[3], 1e-5);
+        }, {x, w, b, a});
+        for (int k = 0; k < 4; ++k)
+          check_op([k](const std::vector<Tensor>& in) {
+            const auto [mean, var] = ops::batch_norm_stats(in[0]);
+            return ops::batch_norm_prelu_backward(in[1], in[0], mean, var, in[2], in[3], in[4], 1e-5,
+                                                  {true, true, true, true})[k];
+          }, {x, g, w, b, a}, 1e-4);
+      }
     }
   }
 

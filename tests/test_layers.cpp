@@ -125,3 +125,69 @@ TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, a
   const Tensor by_copy = batch_norm_train(xs, full({3}, 2.0, kFloat64), ones({3}, kFloat64), 1e-5);
   CHECK(by_view.to_vector<double>() == by_copy.to_vector<double>());
 }
+
+// Batchnorm + PReLU fused (one node, y and its gradient never stored) against the two in turn.
+TEST_CASE("batchnorm + PReLU fused: values and all four gradients equal BatchNorm then PReLU; gradcheck") {
+  for (int64_t slopes : {int64_t{3}, int64_t{1}}) {
+    CAPTURE(slopes);
+    Generator gen(21);
+    const Tensor x0 = randn({4, 3, 5, 2}, kFloat64, &gen), w0 = randn({3}, kFloat64, &gen) + 1.0;
+    const Tensor b0 = randn({3}, kFloat64, &gen), a0 = rand({slopes}, kFloat64, &gen), g = randn({4, 3, 5, 2}, kFloat64, &gen);
+    std::vector<std::vector<Tensor>> grads;
+    std::vector<Tensor> outs;
+    for (bool fused : {true, false}) {
+      std::vector<Tensor> in;
+      for (const Tensor& t : {x0, w0, b0, a0}) in.push_back(t.detach().clone().set_requires_grad(true));
+      Tensor mean, var;
+      const Tensor y = fused ? batch_norm_prelu_train(in[0], in[1], in[2], in[3], 1e-5, &mean, &var)
+                             : nn::prelu(batch_norm_train(in[0], in[1], in[2], 1e-5, &mean, &var), in[3]);
+      (y * g).sum().backward();
+      outs.push_back(y.detach());
+      grads.push_back({in[0].grad(), in[1].grad(), in[2].grad(), in[3].grad()});
+    }
+    CHECK(tests::rel_error(outs[0], outs[1].to_vector<double>()) < 1e-14);
+    for (int k = 0; k < 4; ++k) {
+      CAPTURE(k);
+      CHECK(tests::rel_error(grads[0][k], grads[1][k].to_vector<double>()) < 1e-12);
+    }
+    FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_prelu_train(in[0], in[1], in[2], in[3], 1e-5); },
+                     {tests::grad_input({3, 3, 2, 2}, 22), tests::grad_input({3}, 23), tests::grad_input({3}, 24),
+                      tests::grad_input({slopes}, 25, 0.05, 0.5)});
+  }
+  tests::expect_error([] { ops::batch_norm_prelu_apply(zeros({2, 3}), zeros({3}), ones({3}), Tensor(), Tensor(), zeros({2}), 1e-5); },
+                      {"batch_norm_prelu", "a PReLU slope of shape [1] or [3]", "float32[2]"});
+}
+
+TEST_CASE("Sequential runs BatchNorm then PReLU fused: the same outputs, gradients and running statistics as one by one") {
+  Generator gen(26);
+  const Tensor x0 = randn({6, 4, 3, 3}, kFloat64, &gen), g = randn({6, 4, 3, 3}, kFloat64, &gen);
+  nn::BatchNorm2d bn(4);
+  nn::PReLU act(4, 0.3);
+  nn::Sequential seq(nn::BatchNorm2d(4), nn::PReLU(4, 0.3));
+  bn->to(kFloat64);
+  act->to(kFloat64);
+  seq->to(kFloat64);
+  Tensor x1 = x0.clone().set_requires_grad(true), x2 = x0.clone().set_requires_grad(true);
+  const Tensor y1 = act(bn(x1)), y2 = seq(x2);
+  CHECK(y2.grad_fn_name() == "BatchNormPReluBackward");  // one fused node
+  CHECK(y1.grad_fn_name() == "PReluBackward");
+  (y1 * g).sum().backward();
+  (y2 * g).sum().backward();
+  CHECK(tests::rel_error(y2, y1.to_vector<double>()) < 1e-14);
+  CHECK(tests::rel_error(x2.grad(), x1.grad().to_vector<double>()) < 1e-12);
+  const auto fused = seq->named_parameters(), apart = [&] {
+    nn::NamedTensors all = bn->named_parameters();
+    for (const auto& p : act->named_parameters()) all.push_back(p);
+    return all;
+  }();
+  REQUIRE(fused.size() == 3);
+  for (size_t k = 0; k < 3; ++k) CHECK(tests::rel_error(fused[k].second.grad(), apart[k].second.grad().to_vector<double>()) < 1e-12);
+  CHECK(tests::rel_error(seq->named_buffers()[0].second, bn->running_mean.to_vector<double>()) < 1e-15);
+  CHECK(tests::rel_error(seq->named_buffers()[1].second, bn->running_var.to_vector<double>()) < 1e-15);
+  // Evaluation, and a PReLU whose slopes do not fit the channels (not fused: PReLU's own error).
+  seq->eval();
+  bn->eval();
+  CHECK(tests::rel_error(seq(x0), act(bn(x0)).to_vector<double>()) < 1e-14);
+  nn::Sequential misfit(nn::BatchNorm2d(4), nn::PReLU(3));
+  tests::expect_error([&] { misfit(zeros({2, 4, 2, 2})); }, {"prelu", "3"});
+}
