@@ -270,6 +270,13 @@ __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns&
   }
 }
 
+// The 128-bit lanes of a and b dealt into two vectors: even = (a0, a2, b0, b2), odd = (a1, a3, b1, b3).
+__attribute__((target("avx512f"))) inline void split_lanes(__m512 a, __m512 b, __m512& even, __m512& odd) {
+  const __mmask16 all = 0xFFFF;
+  even = _mm512_maskz_shuffle_f32x4(all, a, b, 0x88);
+  odd = _mm512_maskz_shuffle_f32x4(all, a, b, 0xDD);
+}
+
 // The 16 x 16 transpose of r in registers (lane j of r[i] becomes lane i of r[j]): pairs, then
 // quads within 128-bit lanes, then the 128-bit lanes in two steps; 64 shuffles for 256 floats.
 __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
@@ -290,17 +297,13 @@ __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
   }
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_maskz_shuffle_f32x4(all, r[i], r[4 + i], 0x88);
-    t[4 + i] = _mm512_maskz_shuffle_f32x4(all, r[i], r[4 + i], 0xDD);
-    t[8 + i] = _mm512_maskz_shuffle_f32x4(all, r[8 + i], r[12 + i], 0x88);
-    t[12 + i] = _mm512_maskz_shuffle_f32x4(all, r[8 + i], r[12 + i], 0xDD);
+    split_lanes(r[i], r[4 + i], t[i], t[4 + i]);
+    split_lanes(r[8 + i], r[12 + i], t[8 + i], t[12 + i]);
   }
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_maskz_shuffle_f32x4(all, t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_maskz_shuffle_f32x4(all, t[i], t[8 + i], 0xDD);
-    r[4 + i] = _mm512_maskz_shuffle_f32x4(all, t[4 + i], t[12 + i], 0x88);
-    r[12 + i] = _mm512_maskz_shuffle_f32x4(all, t[4 + i], t[12 + i], 0xDD);
+    split_lanes(t[i], t[8 + i], r[i], r[8 + i]);
+    split_lanes(t[4 + i], t[12 + i], r[4 + i], r[12 + i]);
   }
 }
 
