@@ -98,8 +98,8 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bia
                         Tensor* batch_mean = nullptr, Tensor* batch_var = nullptr);
 // The same followed by PReLU with `slope` ([C] or [1]), fused: one node, and the backward never
 // stores the batchnorm output or its gradient (nn::Sequential takes it for BatchNorm then PReLU).
-Tensor batch_norm_prelu_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& slope, double eps,
-                              Tensor* batch_mean = nullptr, Tensor* batch_var = nullptr);
+Tensor batch_norm_prelu_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& slope,
+                              double eps, Tensor* batch_mean = nullptr, Tensor* batch_var = nullptr);
 
 // ---- shape (views where the layout allows) ----
 Tensor reshape(const Tensor& x, const Shape& shape);

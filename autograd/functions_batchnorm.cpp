@@ -11,8 +11,8 @@ namespace {
 Tensor alias_or_none(const Tensor& t) { return t.defined() ? ops::alias(t) : Tensor(); }
 }  // namespace
 
-Tensor batch_norm_prelu_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& slope, double eps,
-                              Tensor* batch_mean, Tensor* batch_var) {
+Tensor batch_norm_prelu_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& slope,
+                              double eps, Tensor* batch_mean, Tensor* batch_var) {
   const auto [mean, var] = ops::batch_norm_stats(x);
   if (batch_mean) *batch_mean = mean;
   if (batch_var) *batch_var = var;
@@ -20,8 +20,8 @@ Tensor batch_norm_prelu_train(const Tensor& x, const Tensor& weight, const Tenso
   return record("BatchNormPReluBackward", out, {x, weight, bias, slope},
                 [x = ops::alias(x), w = alias_or_none(weight), b = alias_or_none(bias), a = alias_or_none(slope),
                  mean = mean, var = var, eps](const Tensor& g, const NeedsGrad& needs) {
-                  const auto grads =
-                      ops::batch_norm_prelu_backward(g, x, mean, var, w, b, a, eps, {needs[0], needs[1], needs[2], needs[3]});
+                  const auto grads = ops::batch_norm_prelu_backward(g, x, mean, var, w, b, a, eps,
+                                                                    {needs[0], needs[1], needs[2], needs[3]});
                   return std::vector<Tensor>{grads[0], grads[1], grads[2], grads[3]};
                 });
 }

@@ -6,7 +6,8 @@ namespace facet {
 
 Error index_range_error(const std::string& op, const std::string& expected, int64_t value, int64_t position,
                         const std::string& tensor) {
-  return Error(op, expected, "value " + std::to_string(value) + " at position " + std::to_string(position) + " of " + tensor);
+  return Error(op, expected,
+               "value " + std::to_string(value) + " at position " + std::to_string(position) + " of " + tensor);
 }
 
 uint64_t DeferredChecks::add(Check check) {
