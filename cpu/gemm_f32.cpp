@@ -27,11 +27,12 @@ inline __mmask16 first_lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
 
-// Panels of kMr rows of A, zero-padded: dst[(panel * k + p) * kMr + i] = A(panel * kMr + i, p).
-void pack_a(int64_t m, int64_t k, MatrixView a, float* dst) {
+// Panels of kMr rows of A, zero-padded: dst[(panel * ld + p) * kMr + i] = A(panel * kMr + i, p)
+// for p < k. ld is the packed k (k itself, or more when several A fill one panel's k side by side).
+void pack_a(int64_t m, int64_t k, MatrixView a, float* dst, int64_t ld) {
   for (int64_t i0 = 0; i0 < m; i0 += kMr) {
     const int64_t mr = std::min(kMr, m - i0);
-    float* out = dst + i0 * k;
+    float* out = dst + i0 * ld;
     if (a.rs == 1) {  // A's columns are contiguous: read along them
       for (int64_t p = 0; p < k; ++p) {
         const float* src = a.p + i0 + p * a.cs;
@@ -307,23 +308,6 @@ __attribute__((target("avx512f"))) inline void transpose_16x16(__m512 r[16]) {
   }
 }
 
-// Panels of kMr rows of `count` matrices A_b = a + b * a_step, one after another along k
-// (k = count * pixels), zero-padded: dst[(panel * k + b * pixels + p) * kMr + i] = A_b(panel * kMr + i, p).
-void pack_a_images(int64_t m, int64_t pixels, int64_t count, const float* a, int64_t lda, int64_t a_step, float* dst) {
-  const int64_t k = pixels * count;
-  for (int64_t i0 = 0; i0 < m; i0 += kMr)
-    for (int64_t b = 0; b < count; ++b) {
-      float* out = dst + i0 * k + b * pixels * kMr;
-      for (int64_t i = 0; i < kMr; ++i) {
-        const float* src = a + b * a_step + (i0 + i) * lda;
-        if (i0 + i < m)
-          for (int64_t p = 0; p < pixels; ++p) out[p * kMr + i] = src[p];
-        else
-          for (int64_t p = 0; p < pixels; ++p) out[p * kMr + i] = 0.0f;
-      }
-    }
-}
-
 // One panel of ShiftedColumns' rows j0 .. j0 + kNr - 1 (zero past n) over `count` images,
 // transposed for the 8 x 32 kernel: dst[(b * pixels + p) * kNr + j] = row j0 + j of image b at
 // pixel p. Sixteen rows at a time are loaded 16 pixels each (masked as in pack_shifted_panel)
@@ -365,14 +349,14 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
   thread_local std::vector<float> packed_a;
   const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
   if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
-  pack_a(m, k, a, packed_a.data());
+  pack_a(m, k, a, packed_a.data(), k);
   packed_product(m, n, k, packed_a.data(), [&](int64_t j0, float* dst) { pack_b(n, k, b, j0, dst); }, c, ldc,
                  accumulate);
 }
 
 PackedRows pack_rows(int64_t m, int64_t k, MatrixView a) {
   PackedRows packed{std::vector<float>(static_cast<size_t>((m + kMr - 1) / kMr * kMr * k)), m, k};
-  pack_a(m, k, a, packed.data.data());
+  pack_a(m, k, a, packed.data.data(), k);
   return packed;
 }
 
@@ -417,7 +401,8 @@ void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const fl
   thread_local std::vector<float> packed_a;
   const int64_t m_pad = (m + kMr - 1) / kMr * kMr;
   if (static_cast<int64_t>(packed_a.size()) < m_pad * k) packed_a.resize(m_pad * k);
-  pack_a_images(m, pixels, count, a, lda, a_step, packed_a.data());
+  // The images' A one after another along each panel's k.
+  for (int64_t b = 0; b < count; ++b) pack_a(m, pixels, {a + b * a_step, lda, 1}, packed_a.data() + b * pixels * kMr, k);
   packed_product(m, k_cols, k, packed_a.data(),
                  [&](int64_t j0, float* dst) { pack_shifted_transposed_panel(s, k_cols, count, image_step, j0, dst); },
                  c, ldc, accumulate);

@@ -62,21 +62,26 @@ __global__ void stats_kernel(const T* x, Layout l, T* mean, T* var) {
   }
 }
 
+// The batchnorm output y (the backward recomputes it where PReLU follows).
+template <class T>
+__device__ T bn_output(T x, int64_t ch, T mu, T invstd, const T* w, const T* b) {
+  return bn_forward(x, mu, invstd, value_or(w, ch, T(1)), value_or(b, ch, T(0)));
+}
+
 template <class T>
 __global__ void apply_kernel(const T* x, Layout l, const T* mean, const T* var, const T* w, const T* b, Slope<T> a,
                              double eps, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
     const int64_t ch = (e / l.inner) % l.c;
-    const T y = bn_forward(x[e], mean[ch], bn_invstd<T>(var[ch], eps), value_or(w, ch, T(1)), value_or(b, ch, T(0)));
+    const T y = bn_output(x[e], ch, mean[ch], bn_invstd<T>(var[ch], eps), w, b);
     out[e] = a.p ? prelu_fn(y, a.at(ch)) : y;
   }
 }
 
-// The gradient reaching the batchnorm's output: g itself, or through PReLU (y recomputed).
+// The gradient reaching the batchnorm's output: g itself, or through PReLU at y.
 template <class T>
-__device__ T output_grad(T g, T x, int64_t ch, T mu, T invstd, const T* w, const T* b, Slope<T> a) {
-  if (!a.p) return g;
-  return prelu_grad_x(g, bn_forward(x, mu, invstd, value_or(w, ch, T(1)), value_or(b, ch, T(0))), a.at(ch));
+__device__ T output_grad(T g, T y, int64_t ch, Slope<T> a) {
+  return a.p ? prelu_grad_x(g, y, a.at(ch)) : g;
 }
 
 template <class T>
@@ -87,11 +92,11 @@ __global__ void grad_sums_kernel(const T* g, const T* x, Layout l, const T* mean
   double sum_g = 0, sum_gxhat = 0, sum_slope = 0;
   for (int64_t j = threadIdx.x; j < l.count(); j += blockDim.x) {
     const int64_t at = l.at(ch, j);
-    const T gy = output_grad(g[at], x[at], ch, mu, invstd, w, b, a);
+    const T y = a.p ? bn_output(x[at], ch, mu, invstd, w, b) : T(0);
+    const T gy = output_grad(g[at], y, ch, a);
     sum_g += gy;
     sum_gxhat += static_cast<double>(gy) * (x[at] - mu) * invstd;
-    if (a.p)
-      sum_slope += prelu_grad_slope(g[at], bn_forward(x[at], mu, invstd, value_or(w, ch, T(1)), value_or(b, ch, T(0))));
+    if (a.p) sum_slope += prelu_grad_slope(g[at], y);
   }
   sum_g = block_all_reduce(sum_g, SumOp{}, 0.0);
   sum_gxhat = block_all_reduce(sum_gxhat, SumOp{}, 0.0);
@@ -126,7 +131,8 @@ __global__ void grad_input_kernel(const T* g, const T* x, Layout l, const T* mea
     const T invstd = bn_invstd<T>(var[ch], eps);
     const auto k = bn_grad_coefficients(invstd, value_or(w, ch, T(1)), sums[3 * ch], sums[3 * ch + 1],
                                         static_cast<double>(l.count()));
-    grad_x[e] = bn_grad_input(output_grad(g[e], x[e], ch, mean[ch], invstd, w, b, a), x[e], mean[ch], k);
+    const T y = a.p ? bn_output(x[e], ch, mean[ch], invstd, w, b) : T(0);
+    grad_x[e] = bn_grad_input(output_grad(g[e], y, ch, a), x[e], mean[ch], k);
   }
 }
 
