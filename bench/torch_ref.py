@@ -221,6 +221,7 @@ def train_steps(binary, where, model_name):
         return torch_train_steps([head], where, model_name, batch)[head] if torch is not None else None
 
     nan = float("nan")
+    mid = lambda values: statistics.median(values) if values else nan
     rows = {}
     for head in heads:
         facet, ref = [], []
@@ -231,7 +232,6 @@ def train_steps(binary, where, model_name):
             else:
                 ref.append(run_torch(head))
                 facet.append(run_facet(head))
-        mid = lambda values: statistics.median(values) if values else nan
         ms, mib = mid([f[0] for f in facet]), mid([f[1] for f in facet])
         if torch is None:
             rows[head] = (ms, nan, nan, nan, nan, mib, nan)
