@@ -112,8 +112,9 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(TEST_BIN): $(TEST_OBJS) $(LIB)
-	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS)
+# The tests link the example's shared sources too (tests/test_example_heads.cpp).
+$(TEST_BIN): $(TEST_OBJS) $(EXAMPLE_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) $(EXAMPLE_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/examples/train: $(BUILD)/obj/examples/fashion_mnist/train.o $(EXAMPLE_OBJS) $(LIB)
 	@mkdir -p $(dir $@)

@@ -29,7 +29,9 @@ class Head : public facet::nn::Module {
   virtual bool angular() const { return true; }
 };
 
-// facet::Error for an unknown name.
-std::shared_ptr<Head> make_head(const std::string& name, int64_t feat_dim, int64_t classes);
+// margin: "" for the defaults above, else --margin's numbers: one for cosface, arcface and
+// subcenter, a whole number for sphereface, m1,m2,m3 for combined (softmax and center have none).
+// facet::Error for an unknown name or a margin that does not fit the head.
+std::shared_ptr<Head> make_head(const std::string& name, int64_t feat_dim, int64_t classes, const std::string& margin = "");
 
 }  // namespace example

@@ -17,11 +17,13 @@ namespace {
 const char* kUsage =
     "usage: train [--head softmax|center|cosface|arcface|sphereface|combined|subcenter]\n"
     "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
+    "             [--margin M | M1,M2,M3]\n"
     "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
     "             [--limit N] [--augment 0|1] [--quiet] [--stop-after EPOCH]\n"
     "Trains on Fashion-MNIST (any MNIST-format folder with --data), prints test accuracy each epoch,\n"
     "and writes DIR/model.safetensors, DIR/metrics.csv, DIR/curves.png (and DIR/features.png for\n"
-    "--feat-dim 2). --resume continues the run in DIR from its last finished epoch.\n";
+    "--feat-dim 2). --resume continues the run in DIR from its last finished epoch. --margin replaces the\n"
+    "head's margin: m for cosface, arcface and subcenter, a whole m for sphereface, m1,m2,m3 for combined.\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
   std::fprintf(stderr, "train: %s\n%s", why.c_str(), kUsage);
@@ -55,6 +57,7 @@ void set(Options& o, const std::string& key, const std::string& v) {
   else if (key == "--epochs") o.epochs = to_int(key, v);
   else if (key == "--batch") o.batch = to_int(key, v);
   else if (key == "--lr") o.lr = to_double(key, v);
+  else if (key == "--margin") o.margin = v;
   else if (key == "--device") o.device = v;
   else if (key == "--seed") o.seed = static_cast<uint64_t>(to_int(key, v));
   else if (key == "--out") o.out = v;
@@ -97,6 +100,7 @@ void save_config(const Options& o, const std::string& path) {
   s << "head " << o.head << "\nmodel " << o.model << "\nfeat-dim " << o.feat_dim << "\nepochs " << o.epochs
     << "\nbatch " << o.batch << "\nlr " << o.lr << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
     << "\naugment " << o.augment << "\n";
+  if (!o.margin.empty()) s << "margin " << o.margin << "\n";
   facet::write_file_atomically(path, s.str(), "save_config");
 }
 
@@ -116,6 +120,7 @@ Options load_config(const std::string& path) {
     else if (key == "data") o.data = value;
     else if (key == "limit") o.limit = std::stoll(value);
     else if (key == "augment") o.augment = std::stoi(value);
+    else if (key == "margin") o.margin = value;
     else throw facet::Error("load_config", "known keys in " + path, "\"" + key + "\"");
   }
   return o;

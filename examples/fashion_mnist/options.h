@@ -13,6 +13,7 @@ struct Options {
   int64_t epochs = 15;
   int64_t batch = 256;
   double lr = 0.1;
+  std::string margin;  // --margin: "" for the head's own (heads.h)
   std::string device = "auto";
   uint64_t seed = 1;
   std::string out = "runs/fashion";

@@ -24,7 +24,7 @@ facet::data::Transform fashion_normalize();
 
 class TrainModel : public facet::nn::Module {
  public:
-  TrainModel(const std::string& model, const std::string& head, int64_t feat_dim);
+  TrainModel(const std::string& model, const std::string& head, int64_t feat_dim, const std::string& margin = "");
   std::shared_ptr<Backbone> backbone;
   std::shared_ptr<Head> head;
 };

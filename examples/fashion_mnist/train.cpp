@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
     if (o.resume) {
       const Options saved = load_config(config_path);
       FACET_CHECK(saved.head == o.head && saved.model == o.model && saved.feat_dim == o.feat_dim && saved.batch == o.batch &&
-                      saved.seed == o.seed && saved.limit == o.limit && saved.lr == o.lr && saved.augment == o.augment,
+                      saved.seed == o.seed && saved.limit == o.limit && saved.lr == o.lr && saved.augment == o.augment &&
+                      saved.margin == o.margin,
                   "--resume", "the flags of the run in " + o.out + " (see its config.txt)", "different flags");
       start_epoch = latest_epoch(o.out);
       FACET_CHECK(start_epoch > 0, "--resume", "a finished epoch in " + o.out, "none (no latest.txt)");
@@ -114,8 +115,6 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    save_config(o, config_path);
-
     const Device device = pick_device(o.device);
     manual_seed(o.seed);
     data::TensorDataset train_set = load_split(o.data, data::Split::Train, o.limit);
@@ -136,7 +135,9 @@ int main(int argc, char** argv) {
     FACET_CHECK(loader.num_batches() > 0, "train", "at least one full batch of " + std::to_string(o.batch) + " images",
                 std::to_string(train_set.size()) + " training images");
 
-    TrainModel model(o.model, o.head, o.feat_dim);
+    TrainModel model(o.model, o.head, o.feat_dim, o.margin);
+    // Written once the data, the model and the head's margin are known to be good.
+    save_config(o, config_path);
     model.to(device);
     optim::SGD opt(model.parameters(), optim::SGDOptions(o.lr).momentum(0.9).weight_decay(5e-4).nesterov(true));
     const int64_t batches = loader.num_batches();
@@ -151,8 +152,9 @@ int main(int argc, char** argv) {
       rows = metric_rows(o.out + "/metrics.csv", start_epoch);
       std::printf("resuming %s after epoch %lld\n", o.out.c_str(), static_cast<long long>(start_epoch));
     }
-    std::printf("facet %s: %s + %s, %lld-d features, %lld training images, batch %lld, lr %g, %s%s\n", o.out.c_str(),
-                o.model.c_str(), o.head.c_str(), static_cast<long long>(o.feat_dim),
+    std::printf("facet %s: %s + %s%s, %lld-d features, %lld training images, batch %lld, lr %g, %s%s\n", o.out.c_str(),
+                o.model.c_str(), o.head.c_str(), o.margin.empty() ? "" : (" (margin " + o.margin + ")").c_str(),
+                static_cast<long long>(o.feat_dim),
                 static_cast<long long>(train_set.size()), static_cast<long long>(o.batch), o.lr, device.str().c_str(),
                 augment ? ", crop+flip" : "");
 
@@ -220,7 +222,7 @@ int main(int argc, char** argv) {
       std::printf("curves: %s/curves.png\n", o.out.c_str());
     if (o.feat_dim == 2 &&
         plot_features(o.out + "/features.tsv", o.out + "/features.png",
-                      title + (model.head->angular() ? ": normalized test features" : ": test features"),
+                      title + (model.head->angular() ? ": test feature directions, a ring per class" : ": test features"),
                       model.head->angular()))
       std::printf("features: %s/features.png\n", o.out.c_str());
   } catch (const std::exception& e) {

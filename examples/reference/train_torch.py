@@ -7,7 +7,8 @@ What it mirrors (see examples/reference/README.md for each point and where facet
            PyTorch's default initializers (as facet's Conv2d / Linear / BatchNorm / PReLU use)
   heads    softmax | center | cosface | arcface | sphereface | combined | subcenter with the
            constants of examples/fashion_mnist/heads.cpp and the target-logit formulas of
-           core/margin_math.h; margin-head weights xavier_uniform
+           core/margin_math.h (--margin replaces the margins as train's does); margin-head weights
+           xavier_uniform
   recipe   SGD(lr, momentum 0.9, weight_decay 5e-4, nesterov) over every parameter; per-iteration
            CosineWarmupLR (warm-up min(batches, epochs*batches/4), lr 0 at the first step);
            shuffle + drop_last; crop+flip for cnn/resnet; normalize (x - 0.2860) / 0.3530;
@@ -329,29 +330,47 @@ class SphereHead(nn.Module):
         pass
 
 
-def make_head(name, feat_dim, classes=10):
+DEFAULT_MARGINS = {"softmax": [], "center": [], "cosface": [0.40], "arcface": [0.50], "sphereface": [4],
+                   "combined": [1.0, 0.3, 0.2], "subcenter": [0.50]}
+
+
+def head_margins(name, text):
+    """The head's own margins, or train's --margin numbers (comma-separated) in their place."""
+    if not text:
+        return DEFAULT_MARGINS[name]
+    try:
+        given = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"train_torch: --margin wants numbers separated by commas, got {text!r}")
+    if len(given) != len(DEFAULT_MARGINS[name]):
+        raise SystemExit(f"train_torch: --margin wants {len(DEFAULT_MARGINS[name])} numbers for {name}, got {text!r}")
+    return given
+
+
+def make_head(name, feat_dim, classes=10, margin=""):
+    if name not in HEADS:
+        raise SystemExit(f"train_torch: --head wants one of {', '.join(HEADS)}, got {name!r}")
+    m = head_margins(name, margin)
     if name == "softmax":
         return SoftmaxHead(feat_dim, classes)
     if name == "center":
         return CenterHead(feat_dim, classes, lam=0.1, alpha=0.5)
     if name == "cosface":
-        return MarginHead(feat_dim, classes, 30.0, lambda c: c - 0.40)
+        return MarginHead(feat_dim, classes, 30.0, lambda c: c - m[0])
     if name == "arcface":
-        return MarginHead(feat_dim, classes, 30.0, lambda c: arcface_target(c, 0.50, False))
+        return MarginHead(feat_dim, classes, 30.0, lambda c: arcface_target(c, m[0], False))
     if name == "sphereface":
-        return SphereHead(feat_dim, classes, 4)
+        return SphereHead(feat_dim, classes, int(m[0]))
     if name == "combined":
-        return MarginHead(feat_dim, classes, 30.0, lambda c: combined_target(c, 1.0, 0.3, 0.2))
-    if name == "subcenter":
-        return MarginHead(feat_dim, classes, 30.0, lambda c: arcface_target(c, 0.50, False), k=3)
-    raise SystemExit(f"train_torch: --head wants one of {', '.join(HEADS)}, got {name!r}")
+        return MarginHead(feat_dim, classes, 30.0, lambda c: combined_target(c, m[0], m[1], m[2]))
+    return MarginHead(feat_dim, classes, 30.0, lambda c: arcface_target(c, m[0], False), k=3)
 
 
 class TrainModel(nn.Module):
-    def __init__(self, model, head, feat_dim):
+    def __init__(self, model, head, feat_dim, margin=""):
         super().__init__()
         self.backbone = make_backbone(model, feat_dim)
-        self.head = make_head(head, feat_dim)
+        self.head = make_head(head, feat_dim, margin=margin)
 
 
 def train_step(model, opt, x, y):
@@ -415,6 +434,7 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--margin", default="", help="train's --margin: the head's margins, comma-separated")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     p.add_argument("--augment", type=int, default=-1, choices=(-1, 0, 1),
@@ -448,7 +468,7 @@ def main(argv):
     if batches == 0:
         raise SystemExit(f"train_torch: at least one full batch of {o.batch} images wanted, got {n} training images")
 
-    model = TrainModel(o.model, o.head, o.feat_dim).to(device)
+    model = TrainModel(o.model, o.head, o.feat_dim, o.margin).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=o.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
     total = o.epochs * batches
     warmup = min(batches, total // 4)
