@@ -32,11 +32,17 @@ bool run_gnuplot(const std::string& png, const std::string& script) {
 bool plot_features(const std::string& tsv, const std::string& png, const std::string& title, bool unit_circle) {
   std::string s = "set title '" + title + "'\nset size ratio -1\nset key outside right\nset xlabel 'feature 1'\n"
                   "set ylabel 'feature 2'\n";
-  if (unit_circle) s += "set object 1 circle at 0,0 size 1 fc rgb 'gray' lw 1 front\nset xrange [-1.2:1.2]\nset yrange [-1.2:1.2]\n";
+  // On one circle the classes' points would hide each other; on rings of their own each class's
+  // arc, and the angular gaps between classes, stay visible. The direction is the feature's.
+  std::string x = "$1", y = "$2";
+  if (unit_circle) {
+    s += "set xrange [-1.2:1.2]\nset yrange [-1.2:1.2]\nring(c) = 0.55 + 0.05 * c\n";
+    x = "$1 * ring(c)", y = "$2 * ring(c)";
+  }
   s += "names = 'T-shirt Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag Boot'\n"
        "colors = '#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf'\n"
-       "plot for [c=0:9] '" + tsv + "' using ($3 == c ? $1 : 1/0):2 with points pt 7 ps 0.3 lc rgb word(colors, c + 1) \\\n"
-       "  title word(names, c + 1)\n";
+       "plot for [c=0:9] '" + tsv + "' using ($3 == c ? " + x + " : 1/0):(" + y + ") with points pt 7 ps 0.3 \\\n"
+       "  lc rgb word(colors, c + 1) title word(names, c + 1)\n";
   return run_gnuplot(png, s);
 }
 
