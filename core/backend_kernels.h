@@ -11,6 +11,7 @@
 #include "core/conv_math.h"
 #include "core/elementwise_math.h"
 #include "core/margin_math.h"
+#include "core/sgd_math.h"
 #include "core/tensor.h"
 
 namespace facet {
@@ -70,6 +71,9 @@ enum class Reduce { Sum, Mean, Max, Argmax };
                          const MarginSpec& spec, double smoothing, const Tensor& grad_x))                  \
   /* x and out contiguous, same shape: the margin target value (slope false) or its derivative */   \
   K(margin_target, (const Tensor& x, const MarginSpec& spec, bool slope, const Tensor& out))           \
+  /* param, grad and momentum_buffer contiguous, same shape; param (and the buffer, defined only */  \
+  /* when step.momentum != 0) updated in place by core/sgd_math.h */                                  \
+  K(sgd_step, (const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step)) \
   /* out contiguous; element i is philox's (seed, offset, i) draw */                                  \
   K(uniform, (const Tensor& out, double lo, double hi, uint64_t seed, uint64_t offset))               \
   K(normal, (const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset))

@@ -12,6 +12,7 @@
 #include "core/elementwise_math.h"
 #include "core/margin_math.h"
 #include "core/generator.h"
+#include "core/sgd_math.h"
 #include "core/tensor.h"
 
 namespace facet::ops {
@@ -154,6 +155,12 @@ void check_margin_spec(const char* op, const MarginSpec& spec);
 // (reading the values costs a GPU a device-to-host copy: check_values = false skips them).
 void check_labels(const char* op, const Tensor& labels, int64_t batch, int64_t num_classes, Device device,
                   bool check_values = true);
+
+// ---- optimizer updates (core/ops_sgd.cpp) ----
+// One SGD step in one pass (core/sgd_math.h): param updated in place, and momentum_buffer with it
+// (defined exactly when step.momentum != 0; with step.first it is only written). param and the
+// buffer contiguous; grad any layout; all of param's shape, dtype and device.
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step);
 
 // ---- random fills ----
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen);

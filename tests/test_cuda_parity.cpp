@@ -402,6 +402,30 @@ TEST_SUITE("cuda") {
     check_parity(grads[0], grads[1]);
   }
 
+  TEST_CASE("[cuda] SGD's fused step gives the CPU's parameters and momentum, bit for bit") {
+    // Every product and sum rounds on its own on both backends (hd::mul_add), so no tolerance.
+    for (int64_t n : kSizes) {
+      CAPTURE(n);
+      manual_seed(n);
+      const Tensor start = randn({n});
+      Tensor on_cpu = start.clone().set_requires_grad(true);
+      Tensor on_gpu = start.to(gpu()).set_requires_grad(true);
+      const auto o = optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4);
+      optim::SGD cpu_opt({on_cpu}, o), gpu_opt({on_gpu}, o);
+      for (int step = 0; step < 3; ++step) {
+        const Tensor grad = randn({n});
+        cpu_opt.zero_grad();
+        gpu_opt.zero_grad();
+        (on_cpu * grad).sum().backward();
+        (on_gpu * grad.to(gpu())).sum().backward();
+        cpu_opt.step();
+        gpu_opt.step();
+      }
+      CHECK(on_gpu.detach().to(Device::cpu()).to_vector<float>() == on_cpu.detach().to_vector<float>());
+      CHECK_FALSE(on_cpu.detach().to_vector<float>() == start.to_vector<float>());
+    }
+  }
+
   TEST_CASE("[cuda] the caching allocator reuses blocks and keeps statistics") {
     cuda::empty_cache(0);
     const cuda::MemoryStats before = cuda::memory_stats(0);

@@ -228,3 +228,91 @@ TEST_CASE("optimizer state of another optimizer, or incomplete, is refused") {
   tests::expect_error([&] { adam.load(path); }, {"load", "whole number >= 0"});
   std::filesystem::remove(path);
 }
+
+namespace {
+
+// SGD's update composed of elementwise ops, one op per term (what SGD::step ran before the fused
+// kernel): g + wd·p, momentum·buf + (1 - dampening)·g, g + momentum·buf, p - lr·g.
+void composed_sgd_step(Tensor& p, const Tensor& grad, Tensor& buffer, const optim::SGDOptions& o, bool first) {
+  using ops::binary;
+  Tensor g = grad;
+  if (o.weight_decay_ != 0) g = binary(BinaryOp::Add, g, binary(BinaryOp::Mul, p, o.weight_decay_));
+  if (o.momentum_ != 0) {
+    buffer = first ? ops::clone(g)
+                   : binary(BinaryOp::Add, binary(BinaryOp::Mul, buffer, o.momentum_), binary(BinaryOp::Mul, g, 1.0 - o.dampening_));
+    g = o.nesterov_ ? binary(BinaryOp::Add, g, binary(BinaryOp::Mul, buffer, o.momentum_)) : buffer;
+  }
+  p = binary(BinaryOp::Add, p, binary(BinaryOp::Mul, g, -o.lr_));
+}
+
+// Leaves grad in p.grad(), exactly: d/dp sum(p * grad) = grad.
+void give_grad(optim::Optimizer& opt, const Tensor& p, const Tensor& grad) {
+  opt.zero_grad();
+  (p * grad).sum().backward();
+}
+
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.to_vector<float>() == b.to_vector<float>();
+}
+
+}  // namespace
+
+TEST_CASE("SGD's fused step equals the same update composed of elementwise ops, bit for bit, in float32") {
+  const std::vector<optim::SGDOptions> cases = {
+      optim::SGDOptions(0.1),
+      optim::SGDOptions(0.05).weight_decay(5e-4),
+      optim::SGDOptions(0.1).momentum(0.9).dampening(0.3).weight_decay(1e-3),
+      optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4).nesterov(true),
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    CAPTURE(k);
+    manual_seed(7 + k);
+    Tensor p = randn({37, 53}).set_requires_grad(true);  // 1961 elements: no SIMD width divides it
+    Tensor reference = p.detach().clone(), buffer;
+    optim::SGD opt({p}, cases[k]);
+    for (int step = 0; step < 4; ++step) {
+      const Tensor grad = randn({37, 53}) * 3.0;
+      give_grad(opt, p, grad);
+      REQUIRE(bitwise_equal(p.grad(), grad));
+      opt.step();
+      composed_sgd_step(reference, grad, buffer, cases[k], step == 0);
+      CHECK(bitwise_equal(p.detach(), reference));
+    }
+    // The update moved p: the check above compared something.
+    CHECK_FALSE(bitwise_equal(p.detach(), randn({37, 53})));
+  }
+}
+
+TEST_CASE("SGD updates a non-contiguous parameter as it updates the same values laid out contiguously") {
+  manual_seed(3);
+  Tensor base = randn({5, 9});
+  Tensor strided = base.clone().t().set_requires_grad(true);  // [9, 5], strides (1, 9)
+  Tensor packed = base.clone().t().contiguous().set_requires_grad(true);
+  REQUIRE_FALSE(strided.is_contiguous());
+  const auto o = optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(1e-2);
+  optim::SGD a({strided}, o), b({packed}, o);
+  for (int step = 0; step < 3; ++step) {
+    const Tensor grad = randn({9, 5});
+    give_grad(a, strided, grad);
+    give_grad(b, packed, grad);
+    a.step();
+    b.step();
+  }
+  CHECK_FALSE(strided.is_contiguous());
+  CHECK(bitwise_equal(strided.detach().contiguous(), packed.detach()));
+}
+
+TEST_CASE("sgd_step: bad operands are a facet::Error naming what was wrong") {
+  const Tensor p = zeros({4, 3}), g = ones({4, 3}), buf = zeros({4, 3});
+  SgdStep plain{0.1, 0, 0, 0, false, false}, momentum{0.1, 0, 0.9, 0, false, false};
+  tests::expect_error([&] { ops::sgd_step(p, ones({3, 4}), Tensor(), plain); }, {"sgd step", "shaped like the parameter"});
+  tests::expect_error([&] { ops::sgd_step(p, ones({4, 3}, kFloat64), Tensor(), plain); }, {"sgd step", "float64"});
+  tests::expect_error([&] { ops::sgd_step(p, Tensor(), Tensor(), plain); }, {"sgd step", "gradient"});
+  tests::expect_error([&] { ops::sgd_step(zeros({3, 4}).t(), g, Tensor(), plain); }, {"sgd step", "contiguous parameter"});
+  tests::expect_error([&] { ops::sgd_step(zeros({4, 3}, kInt64), g, Tensor(), plain); }, {"sgd step", "int64"});
+  tests::expect_error([&] { ops::sgd_step(p, g, Tensor(), momentum); }, {"sgd step", "momentum is on", "none"});
+  tests::expect_error([&] { ops::sgd_step(p, g, buf, plain); }, {"sgd step", "momentum is 0"});
+  tests::expect_error([&] { ops::sgd_step(p, g, zeros({12}), momentum); }, {"sgd step", "momentum buffer shaped"});
+  tests::expect_error([&] { ops::sgd_step(p, g, zeros({3, 4}).t(), momentum); }, {"sgd step", "contiguous momentum buffer"});
+  CHECK(p.to_vector<float>() == std::vector<float>(12, 0.0f));  // nothing was written
+}
