@@ -1,4 +1,6 @@
 // Front door of the fused SGD update: checks the operands, then one kernel per parameter.
+#include <cmath>
+
 #include "core/ops.h"
 #include "core/ops_common.h"
 
@@ -20,6 +22,13 @@ void check_like_param(const char* op, const Tensor& param, const Tensor& t, cons
 
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step) {
   const char* op = "sgd step";
+  const bool finite = std::isfinite(step.lr) && std::isfinite(step.weight_decay) && std::isfinite(step.momentum) &&
+                      std::isfinite(step.dampening);
+  FACET_CHECK(finite && !(step.nesterov && step.momentum == 0), op,
+              "finite lr, weight_decay, momentum and dampening, and momentum with nesterov",
+              "lr " + std::to_string(step.lr) + ", weight_decay " + std::to_string(step.weight_decay) + ", momentum " +
+                  std::to_string(step.momentum) + ", dampening " + std::to_string(step.dampening) +
+                  (step.nesterov ? ", nesterov" : ""));
   check_defined(op, param, "the parameter");
   check_floating(op, param);
   FACET_CHECK(param.is_contiguous(), op, "a contiguous parameter (it is updated in place)", param.describe());

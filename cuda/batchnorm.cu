@@ -141,6 +141,12 @@ const T* ptr_or_null(const Tensor& t) { return t.defined() ? static_cast<const T
 template <class T>
 T* mut_or_null(const Tensor& t) { return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr; }
 
+// The PReLU slope as the kernels take it (a null pointer: no activation).
+template <class T>
+Slope<T> slope_arg(const Tensor& slope) {
+  return {ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
+}
+
 }  // namespace
 
 void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) {
@@ -164,7 +170,7 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, co
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    const Slope<T> a{ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
+    const Slope<T> a = slope_arg<T>(slope);
     apply_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr_or_null<T>(x), layout(x), ptr_or_null<T>(mean),
                                                                      ptr_or_null<T>(var), ptr_or_null<T>(weight),
                                                                      ptr_or_null<T>(bias), a, eps, total, mut_or_null<T>(out));
@@ -183,7 +189,7 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
   DeviceBuffer sums(static_cast<size_t>(3 * l.c) * sizeof(double), device);
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    const Slope<T> a{ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
+    const Slope<T> a = slope_arg<T>(slope);
     grad_sums_kernel<T><<<static_cast<unsigned>(l.c), kBlock, 0, stream(device)>>>(
         ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), ptr_or_null<T>(weight),
         ptr_or_null<T>(bias), a, eps, sums.as<double>(), mut_or_null<T>(grad_weight), mut_or_null<T>(grad_bias));

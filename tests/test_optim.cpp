@@ -314,5 +314,9 @@ TEST_CASE("sgd_step: bad operands are a facet::Error naming what was wrong") {
   tests::expect_error([&] { ops::sgd_step(p, g, buf, plain); }, {"sgd step", "momentum is 0"});
   tests::expect_error([&] { ops::sgd_step(p, g, zeros({12}), momentum); }, {"sgd step", "momentum buffer shaped"});
   tests::expect_error([&] { ops::sgd_step(p, g, zeros({3, 4}).t(), momentum); }, {"sgd step", "contiguous momentum buffer"});
+  tests::expect_error([&] { ops::sgd_step(p, g, Tensor(), SgdStep{std::nan(""), 0, 0, 0, false, false}); },
+                      {"sgd step", "finite lr", "lr nan"});
+  tests::expect_error([&] { ops::sgd_step(p, g, Tensor(), SgdStep{0.1, 0, 0, 0, true, false}); },
+                      {"sgd step", "momentum with nesterov", "nesterov"});
   CHECK(p.to_vector<float>() == std::vector<float>(12, 0.0f));  // nothing was written
 }

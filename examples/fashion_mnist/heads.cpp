@@ -59,6 +59,8 @@ class SphereHead : public Head {
 std::vector<double> parse_margins(const std::string& text) {
   std::vector<double> margins;
   if (text.empty()) return margins;
+  if (text.find_first_of(" \t\n") != std::string::npos || text.back() == ',')
+    throw Error("--margin", "numbers separated by commas", "\"" + text + "\"");
   std::stringstream items(text);
   std::string item;
   while (std::getline(items, item, ',')) {
@@ -72,8 +74,6 @@ std::vector<double> parse_margins(const std::string& text) {
     if (used == 0 || used != item.size()) throw Error("--margin", "numbers separated by commas", "\"" + text + "\"");
     margins.push_back(value);
   }
-  const bool spaced = text.find_first_of(" \t\n") != std::string::npos;
-  if (spaced || text.back() == ',') throw Error("--margin", "numbers separated by commas", "\"" + text + "\"");
   return margins;
 }
 
