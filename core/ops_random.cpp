@@ -3,6 +3,7 @@
 #include "core/factory.h"
 #include "core/ops_common.h"
 #include "core/philox.h"
+#include "cuda/graph.h"
 
 namespace facet::ops {
 
@@ -15,6 +16,10 @@ namespace {
 uint64_t reserve(const char* op, const Tensor& t, Generator& gen) {
   check_defined(op, t, "the target");
   check_floating(op, t);
+  // The offset is host state: a graph would replay the same draw every step.
+  if (t.device().is_cuda() && cuda::is_capturing(t.device().index))
+    throw Error(op, "a random draw outside a CUDA graph capture (the graph would repeat the same numbers)",
+                "a draw on " + t.device().str() + " while it is captured");
   const int words = t.dtype() == kFloat64 ? 2 : 1;
   return gen.reserve(philox::blocks_for(t.numel(), words));
 }

@@ -1,16 +1,19 @@
-// The device caching allocator: released blocks go to per-device free lists by size class and are
-// handed out again without cudaFree / cudaMalloc (each of which synchronizes the device). Reuse
-// is safe because every kernel of a device runs on that device's one stream, in order. Pinned
-// host memory has a cache of its own (cuda/pinned_allocator.cu).
+// The device caching allocator: released blocks are kept by size class (core/block_cache.h, which
+// also keeps CUDA graphs' private pools) and handed out again without cudaFree / cudaMalloc (each
+// of which synchronizes the device). Reuse is safe because every kernel of a device runs on that
+// device's one stream, in order. Pinned host memory has a cache of its own
+// (cuda/pinned_allocator.cu).
 #include <cstdio>
-#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/block_cache.h"
 #include "core/size_class.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/graph.h"
+#include "cuda/graph_hooks.h"
 #include "cuda/runtime.h"
 
 namespace facet::cuda {
@@ -22,8 +25,7 @@ constexpr size_t kLargeFrom = size_t{1} << 20;  // eight classes per power of tw
 
 struct Pool {
   std::mutex mutex;
-  std::map<size_t, std::vector<void*>> free_blocks;
-  MemoryStats stats;
+  BlockCache cache;
 };
 
 Pool& pool(int device) {
@@ -46,16 +48,14 @@ std::string mib(size_t bytes) {
 }
 
 void free_cached(int device) {
-  std::map<size_t, std::vector<void*>> blocks;
+  std::vector<void*> blocks;
   {
     Pool& p = pool(device);
     std::lock_guard<std::mutex> lock(p.mutex);
-    blocks.swap(p.free_blocks);
-    p.stats.cached_bytes = 0;
+    blocks = p.cache.drain();
   }
   DeviceGuard guard(device);
-  for (auto& [size, list] : blocks)
-    for (void* ptr : list) FACET_CUDA_CHECK(cudaFree(ptr));
+  for (void* ptr : blocks) FACET_CUDA_CHECK(cudaFree(ptr));
 }
 
 }  // namespace
@@ -65,19 +65,16 @@ void* device_allocate(size_t bytes, int device) {
   Pool& p = pool(device);
   DeviceGuard guard(device);
   void* ptr = nullptr;
+  bool capturing = false;
   {
     std::lock_guard<std::mutex> lock(p.mutex);
-    const auto it = p.free_blocks.find(size);
-    if (it != p.free_blocks.end() && !it->second.empty()) {
-      ptr = it->second.back();
-      it->second.pop_back();
-      p.stats.cached_bytes -= size;
-    }
+    ptr = p.cache.take(size);
+    capturing = p.cache.capturing();
   }
   if (!ptr) {
     cudaError_t status = cudaMalloc(&ptr, size);
-    if (status == cudaErrorMemoryAllocation) {  // give the cache back and try once more
-      cudaGetLastError();
+    if (status == cudaErrorMemoryAllocation && !capturing) {  // give the cache back and try once more
+      cudaGetLastError();                                     // (cudaFree may not run during a capture)
       free_cached(device);
       status = cudaMalloc(&ptr, size);
     }
@@ -91,11 +88,8 @@ void* device_allocate(size_t bytes, int device) {
                       mib(total_b) + " free on the device");
     }
     FACET_CUDA_CHECK(status);
-  }
-  {
     std::lock_guard<std::mutex> lock(p.mutex);
-    p.stats.current_bytes += size;
-    if (p.stats.current_bytes > p.stats.peak_bytes) p.stats.peak_bytes = p.stats.current_bytes;
+    p.cache.add(ptr, size);
   }
   if (poison_allocations) {
     try {
@@ -110,30 +104,46 @@ void* device_allocate(size_t bytes, int device) {
 
 void device_release(void* ptr, size_t bytes, int device) {
   if (!ptr) return;
-  const size_t size = size_class(bytes, kGranularity, kLargeFrom);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
-  p.stats.current_bytes -= size;
-  p.stats.cached_bytes += size;
-  p.free_blocks[size].push_back(ptr);
+  p.cache.give_back(ptr, size_class(bytes, kGranularity, kLargeFrom));
+}
+
+uint64_t begin_graph_pool(int device) {
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  return p.cache.begin_capture();
+}
+
+void end_graph_pool(int device) {
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.cache.end_capture();
+}
+
+void free_graph_pool(int device, uint64_t id) {
+  Pool& p = pool(device);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.cache.free_pool(id);
 }
 
 MemoryStats memory_stats(int device) {
   check_device(device);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
-  return p.stats;
+  return p.cache.stats();
 }
 
 void reset_peak_memory_stats(int device) {
   check_device(device);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
-  p.stats.peak_bytes = p.stats.current_bytes;
+  p.cache.reset_peak();
 }
 
 void empty_cache(int device) {
   check_device(device);
+  if (is_capturing(device)) refuse_in_capture(device, "empty_cache (cudaFree waits for the device)");
   free_cached(device);
 }
 

@@ -5,14 +5,18 @@
 // then settles those checks: a failure costs nothing extra, a success costs a few bytes copied.
 // One block keeps the first position exact (a block-wide minimum, no atomics): labels and center
 // indices are a batch long; a gather index of millions of values pays about a millisecond.
+// During a graph capture the verdicts go to the graph's own slots instead (cuda/graph_hooks.h).
 #include <algorithm>
 #include <climits>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/graph.h"
+#include "cuda/graph_hooks.h"
 #include "cuda/runtime.h"
 
 namespace facet::cuda {
@@ -46,6 +50,13 @@ struct DeviceChecks {
   DeferredChecks checks;
   Slot* slots = nullptr;     // device memory, kSlots, check s writes slots[s % kSlots]
   Slot* readback = nullptr;  // pinned host memory, the same layout
+  GraphChecks* capture = nullptr;  // the capture in progress, if any, which takes new checks
+
+  void ensure_ring() {
+    if (slots != nullptr) return;
+    FACET_CUDA_CHECK(cudaMalloc(&slots, kSlots * sizeof(Slot)));
+    FACET_CUDA_CHECK(cudaMallocHost(&readback, kSlots * sizeof(Slot)));
+  }
 };
 
 DeviceChecks& checks_of(int device) {
@@ -78,10 +89,17 @@ void check_index_range(const int64_t* index, int64_t count, int64_t bound, int d
   std::optional<Error> error;
   {
     std::lock_guard<std::mutex> lock(c.mutex);
-    if (c.slots == nullptr) {
-      FACET_CUDA_CHECK(cudaMalloc(&c.slots, kSlots * sizeof(Slot)));
-      FACET_CUDA_CHECK(cudaMallocHost(&c.readback, kSlots * sizeof(Slot)));
+    if (c.capture) {  // the graph's slot i, read back after each replay
+      const size_t i = c.capture->checks.size();
+      FACET_CHECK(i < kGraphCheckSlots, "cuda graph capture",
+                  "at most " + std::to_string(kGraphCheckSlots) + " index checks in one graph", "more");
+      check_index_range_kernel<<<1, 1024, 0, stream(device)>>>(index, count, bound,
+                                                                static_cast<Slot*>(c.capture->slots) + i);
+      FACET_CUDA_CHECK_LAUNCH();
+      c.capture->checks.push_back(std::move(check));
+      return;
     }
+    c.ensure_ring();
     if (c.checks.size() == kSlots) error = wait_and_settle(device, c);  // the ring is full
     if (!error) {
       const uint64_t s = c.checks.add(std::move(check));
@@ -93,6 +111,7 @@ void check_index_range(const int64_t* index, int64_t count, int64_t bound, int d
 }
 
 void wait_for_stream(int device) {
+  if (is_capturing(device)) refuse_in_capture(device, "a wait for the device (synchronize, item())");
   DeviceChecks& c = checks_of(device);
   std::optional<Error> error;
   {
@@ -104,6 +123,49 @@ void wait_for_stream(int device) {
     error = wait_and_settle(device, c);
   }
   if (error) throw *error;
+}
+
+void begin_graph_checks(int device, GraphChecks* checks) {
+  DeviceChecks& c = checks_of(device);
+  std::lock_guard<std::mutex> lock(c.mutex);
+  if (checks->slots == nullptr) FACET_CUDA_CHECK(cudaMalloc(&checks->slots, kGraphCheckSlots * sizeof(Slot)));
+  c.capture = checks;
+}
+
+void end_graph_checks(int device) {
+  DeviceChecks& c = checks_of(device);
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.capture = nullptr;
+}
+
+void queue_graph_checks(int device, const GraphChecks& graph) {
+  const uint64_t n = graph.checks.size();
+  if (n == 0) return;
+  DeviceChecks& c = checks_of(device);
+  std::optional<Error> error;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.ensure_ring();
+    if (c.checks.size() + n > kSlots) error = wait_and_settle(device, c);  // room for the replay's verdicts
+    const uint64_t first = c.checks.end();
+    for (const DeferredChecks::Check& check : graph.checks) c.checks.add(check);
+    // Queued after the replay on the same stream: the copies see its verdicts. One run of the
+    // ring, or two where it wraps.
+    const Slot* from = static_cast<const Slot*>(graph.slots);
+    for (uint64_t k = 0; k < n;) {
+      const uint64_t at = (first + k) % kSlots, m = std::min(n - k, kSlots - at);
+      FACET_CUDA_CHECK(cudaMemcpyAsync(c.slots + at, from + k, m * sizeof(Slot), cudaMemcpyDeviceToDevice,
+                                       stream(device)));
+      k += m;
+    }
+  }
+  if (error) throw *error;  // an older check failed; this replay's checks still wait for the next wait
+}
+
+void free_graph_checks(GraphChecks& checks) noexcept {
+  if (checks.slots != nullptr && cudaFree(checks.slots) != cudaSuccess) cudaGetLastError();
+  checks.slots = nullptr;
+  checks.checks.clear();
 }
 
 }  // namespace facet::cuda

@@ -10,6 +10,7 @@
 #include "core/size_class.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/graph.h"
 #include "cuda/runtime.h"
 
 namespace facet::cuda {
@@ -93,7 +94,10 @@ void pinned_release(void* ptr) {
   const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
   bool recorded = have_previous && c.released.size() < kMaxCachedBlocks;
   for (int d = 0; recorded && d < device_count(); ++d) {
-    if (!stream_ready(d)) continue;
+    // A capturing stream is skipped: an event recorded there would join the graph, and no work
+    // queued on it reads a pinned block (the capture waited for the stream first and refuses copies
+    // from host memory).
+    if (!stream_ready(d) || is_capturing(d)) continue;
     recorded = cudaSetDevice(d) == cudaSuccess;
     cudaEvent_t e = nullptr;
     if (recorded && !c.spare_events[d].empty()) {

@@ -6,6 +6,8 @@
 
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/graph.h"
+#include "cuda/graph_hooks.h"
 #include "cuda/runtime.h"
 // The shared per-element headers are compiled by nvcc here too, so CI catches host-only code in them.
 #include "core/elementwise_math.h"
@@ -79,6 +81,9 @@ DeviceGuard::~DeviceGuard() {
 
 void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int device, bool source_pinned) {
   if (bytes == 0) return;
+  // A graph replays device work only: the host side of a copy would be read or written at capture.
+  if (kind != CopyKind::DeviceToDevice && is_capturing(device))
+    refuse_in_capture(device, kind == CopyKind::DeviceToHost ? "a copy to host memory" : "a copy from host memory");
   DeviceGuard guard(device);
   // cudaMemcpyDefault: unified addressing tells the runtime where each pointer lives, which also
   // covers copies between two devices.

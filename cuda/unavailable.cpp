@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "cuda/conv.h"
 #include "cuda/cuda.h"
+#include "cuda/graph.h"
 #include "cuda/runtime.h"
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -31,6 +32,13 @@ void synchronize(int device) { unavailable("cuda synchronize"); }
 void check_index_range(const int64_t* index, int64_t count, int64_t bound, int device, DeferredChecks::Check check) {
   unavailable("cuda check_index_range");
 }
+struct Graph::State {};
+Graph::Graph() = default;
+Graph::~Graph() = default;
+void Graph::capture(int device, const std::function<void()>& body) { unavailable("cuda::Graph::capture"); }
+void Graph::replay() { unavailable("cuda::Graph::replay"); }
+bool Graph::captured() const { return false; }
+bool is_capturing(int device) { return false; }
 void set_allow_tf32(bool allow) {}
 bool allow_tf32() { return false; }
 

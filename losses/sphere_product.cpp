@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "core/factory.h"
 #include "core/ops.h"
+#include "cuda/graph.h"
 #include "layers/init.h"
 #include "losses/margin_logits.h"
 
@@ -31,6 +32,10 @@ double SphereProductImpl::lambda() const {
 Tensor SphereProductImpl::forward(const Tensor& x, const Tensor& labels) {
   FACET_CHECK(x.defined() && x.dim() == 2 && x.size(1) == in_features, "SphereProduct",
               "features [batch, " + std::to_string(in_features) + "]", x.defined() ? x.describe() : "an undefined tensor");
+  // lambda anneals with a host-side step count, which a CUDA graph would freeze.
+  FACET_CHECK(!(is_training() && x.device().is_cuda() && cuda::is_capturing(x.device().index)), "SphereProduct",
+              "training outside a CUDA graph capture (lambda anneals with a step count kept on the host)",
+              "a capture of " + x.device().str());
   const double lam = lambda();
   if (is_training()) {
     NoGradGuard no_grad;

@@ -1,0 +1,37 @@
+#pragma once
+// What cuda/graph.cu asks of the allocator and of the index checks while it captures and replays
+// a graph (CUDA sources only; the public face is cuda/runtime.h's Graph).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/deferred_checks.h"
+
+namespace facet::cuda {
+
+// cuda/allocator.cu: the capture's private pool (core/block_cache.h), by id.
+uint64_t begin_graph_pool(int device);
+void end_graph_pool(int device);
+void free_graph_pool(int device, uint64_t id);
+
+// cuda/index_checks.cu: an index check queued during a capture writes its verdict into the graph's
+// own slots, not the ring; after each replay, copies of those slots join the ring as new checks,
+// so the next wait settles them like any other.
+inline constexpr size_t kGraphCheckSlots = 256;
+struct GraphChecks {
+  std::vector<DeferredChecks::Check> checks;  // in capture order, check i writes slot i
+  void* slots = nullptr;                      // device memory for kGraphCheckSlots verdicts
+};
+// Allocates the slots (before the capture begins) and routes the device's checks to `checks`.
+void begin_graph_checks(int device, GraphChecks* checks);
+void end_graph_checks(int device);
+// After a replay is queued: its verdicts join the ring.
+void queue_graph_checks(int device, const GraphChecks& checks);
+// Frees the slots (the device idle); no throw.
+void free_graph_checks(GraphChecks& checks) noexcept;
+
+// The facet::Error for a host wait attempted inside a capture (`what`: the wait).
+[[noreturn]] void refuse_in_capture(int device, const std::string& what);
+
+}  // namespace facet::cuda

@@ -1,0 +1,166 @@
+// CUDA graphs (cuda/runtime.h's Graph): a captured step replays what the same steps compute
+// eagerly; its memory stays its own while it lives; index checks run again on every replay; what a
+// graph cannot hold is refused with a facet::Error that leaves the device usable. The "cuda" suite
+// runs only where a GPU is found; the first case runs everywhere.
+#include "cuda/graph.h"
+#include "tests/helpers.h"
+
+using namespace facet;
+using facet::tests::expect_error;
+
+namespace {
+
+Device gpu() { return Device::cuda(0); }
+
+struct TinyNet {
+  nn::Linear fc1{nullptr}, fc2{nullptr};
+  explicit TinyNet(uint64_t seed) {
+    manual_seed(seed);
+    fc1 = nn::Linear(6, 16);
+    fc2 = nn::Linear(16, 4);
+    fc1->to(gpu());
+    fc2->to(gpu());
+  }
+  std::vector<Tensor> parameters() const {
+    std::vector<Tensor> ps = fc1->parameters();
+    for (const Tensor& p : fc2->parameters()) ps.push_back(p);
+    return ps;
+  }
+  Tensor loss(const Tensor& x, const Tensor& y) { return nn::cross_entropy(fc2(relu(fc1(x))), y); }
+};
+
+// One training step: forward, loss, backward, SGD with momentum, Nesterov and weight decay.
+Tensor step(TinyNet& net, optim::SGD& opt, const Tensor& x, const Tensor& y) {
+  const Tensor loss = net.loss(x, y);
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+  return loss;
+}
+
+optim::SGDOptions sgd() { return optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4); }
+
+}  // namespace
+
+TEST_CASE("CUDA graphs: without a GPU, capture and replay are clear errors") {
+  if (cuda_device_count() > 0) return;  // the cuda suite below covers a GPU
+  cuda::Graph graph;
+  bool ran = false;
+  expect_error([&] { graph.capture(0, [&] { ran = true; }); }, {"cuda::Graph::capture"});
+  CHECK_FALSE(ran);
+  CHECK_FALSE(graph.captured());
+  expect_error([&] { graph.replay(); }, {"cuda::Graph::replay"});
+  CHECK_FALSE(cuda::is_capturing(0));
+}
+
+TEST_SUITE("cuda") {
+  TEST_CASE("[cuda] a captured training step replays what the same eager steps compute") {
+    Generator gen(3);
+    std::vector<Tensor> xs, ys;
+    for (int s = 0; s < 6; ++s) {
+      xs.push_back(randn({32, 6}, kFloat32, &gen).to(gpu()));
+      std::vector<int64_t> labels(32);
+      for (int64_t i = 0; i < 32; ++i) labels[i] = (i * 5 + s) % 4;
+      ys.push_back(tensor(labels).to(gpu()));
+    }
+    TinyNet eager_net(7), graph_net(7);
+    optim::SGD eager_opt(eager_net.parameters(), sgd()), graph_opt(graph_net.parameters(), sgd());
+    std::vector<float> eager_losses;
+    for (int s = 0; s < 6; ++s) eager_losses.push_back(step(eager_net, eager_opt, xs[s], ys[s]).item<float>());
+
+    // Warm-up: two eager steps make the momentum buffers (the first step sets them from the gradient).
+    for (int s = 0; s < 2; ++s) step(graph_net, graph_opt, xs[s], ys[s]);
+    const Tensor x = xs[0].clone(), y = ys[0].clone();  // the graph's inputs
+    Tensor loss;
+    cuda::Graph graph;
+    graph.capture(0, [&] { loss = step(graph_net, graph_opt, x, y); });
+    CHECK(graph.captured());
+    CHECK_FALSE(cuda::is_capturing(0));
+    for (int s = 2; s < 6; ++s) {
+      ops::copy_(x, xs[s]);
+      ops::copy_(y, ys[s]);
+      graph.replay();
+      CHECK(loss.item<float>() == doctest::Approx(eager_losses[s]).epsilon(1e-6));
+    }
+    const std::vector<Tensor> a = eager_net.parameters(), b = graph_net.parameters();
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::vector<double> ev = a[i].detach().to_vector<double>(), gv = b[i].detach().to_vector<double>();
+      CHECK(tests::rel_error(gv, ev) <= 1e-6);
+    }
+  }
+
+  TEST_CASE("[cuda] a graph's memory stays its own until the graph is destroyed") {
+    cuda::empty_cache(0);
+    const Tensor x = ones({1 << 18}, kFloat32, gpu());  // 1 MiB
+    const void* captured_block = nullptr;
+    {
+      cuda::Graph graph;
+      graph.capture(0, [&] {
+        const Tensor doubled = x * 2.0;  // made and released inside the capture
+        captured_block = doubled.raw_data();
+      });
+      graph.replay();
+      cuda::synchronize(0);
+      for (int i = 0; i < 3; ++i) {  // eager allocations of the same size never get the graph's block
+        const Tensor other = empty({1 << 18}, kFloat32, gpu());
+        CHECK(other.raw_data() != captured_block);
+      }
+    }
+    // Destroyed: the block is back in the shared cache and serves the next request of its size.
+    bool reused = false;
+    std::vector<Tensor> held;
+    for (int i = 0; i < 4 && !reused; ++i) {
+      held.push_back(empty({1 << 18}, kFloat32, gpu()));
+      reused = held.back().raw_data() == captured_block;
+    }
+    CHECK(reused);
+  }
+
+  TEST_CASE("[cuda] index checks captured in a graph run again on every replay") {
+    const Tensor labels = tensor(std::vector<int64_t>{1, 2, 3}).to(gpu());
+    Tensor hot;
+    cuda::Graph graph;
+    graph.capture(0, [&] { hot = one_hot(labels, 4); });
+    graph.replay();
+    cuda::synchronize(0);  // every label in range: no error
+    CHECK(hot.to_vector<float>() == std::vector<float>{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1});
+    ops::copy_(labels, tensor(std::vector<int64_t>{1, 9, 3}));
+    graph.replay();
+    expect_error([] { cuda::synchronize(0); }, {"one_hot", "labels", "value 9", "position 1"});
+    ops::copy_(labels, tensor(std::vector<int64_t>{0, 0, 0}));
+    graph.replay();
+    cuda::synchronize(0);  // settled: the next replay's checks pass again
+    CHECK(hot.to_vector<float>()[0] == 1.0f);
+  }
+
+  TEST_CASE("[cuda] what a graph cannot hold is refused, leaving no graph and a usable device") {
+    const Tensor x = ones({8}, kFloat32, gpu());
+    const auto refused = [&](const std::function<void()>& body, const std::vector<std::string>& fragments) {
+      cuda::Graph graph;
+      expect_error([&] { graph.capture(0, body); }, fragments);
+      CHECK_FALSE(graph.captured());
+      CHECK_FALSE(cuda::is_capturing(0));
+      CHECK((x * 3.0).sum().item<float>() == 24.0f);  // the stream runs work again
+    };
+    refused([&] { (void)x.sum().item<float>(); }, {"cuda graph capture", "no host wait", "a copy to host memory"});
+    refused([&] { (void)ones({4}).to(gpu()); }, {"cuda graph capture", "a copy from host memory"});
+    refused([&] { cuda::synchronize(0); }, {"cuda graph capture", "synchronize"});
+    refused([&] { cuda::empty_cache(0); }, {"cuda graph capture", "empty_cache"});
+    refused([&] { (void)nn::Dropout(0.5)(x); }, {"a random draw outside a CUDA graph capture"});
+    nn::SphereProduct sphere(8, 3, 4);
+    sphere->to(gpu());
+    const Tensor features = ones({2, 8}, kFloat32, gpu()), classes = tensor(std::vector<int64_t>{0, 1}).to(gpu());
+    refused([&] { (void)sphere->forward(features, classes); }, {"SphereProduct", "outside a CUDA graph capture"});
+
+    cuda::Graph graph;
+    expect_error([&] { graph.replay(); }, {"cuda::Graph::replay", "nothing captured"});
+    graph.capture(0, [&] {
+      cuda::Graph inner;
+      expect_error([&] { inner.capture(0, [] {}); }, {"cuda::Graph::capture", "no other capture on cuda:0"});
+      (void)(x + 1.0);
+    });
+    CHECK(graph.captured());
+    expect_error([&] { graph.capture(0, [] {}); }, {"cuda::Graph::capture", "already captured"});
+    expect_error([&] { graph.capture(cuda_device_count(), [] {}); }, {"cuda::Graph::capture", "device index"});
+  }
+}
