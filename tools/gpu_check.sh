@@ -3,9 +3,13 @@
 #   1. build for sm_90 with every core (tests and benchmarks), with cuDNN (USE_CUDNN=1) where
 #      cudnn.h is found, so the conv benchmark sets facet's algorithms beside cuDNN,
 #   2. run the whole test suite, the cuda suite included,
-#   3. compute-sanitizer memcheck over the cuda suite, racecheck over the reduction kernels,
-#   4. the benchmarks (GPU and CPU),
+#   3. the benchmarks (GPU and CPU): the numbers come back even if a later step runs out of time,
+#   4. compute-sanitizer memcheck over the cuda suite and over a small training step (eager and
+#      as a CUDA graph), racecheck over the reduction kernels,
 #   5. a short table, printed last. Logs go to $OUT when set, else build/gpu-check.
+# Each step has a time limit (below) so the whole run ends inside the device tool's 10 minutes
+# a call and still prints its table; a step that hits its limit reads TIMEOUT there. The device
+# tool returns at most 8 files: the 6 logs and table.txt.
 # The device machine reaches no package registry: where doctest or OpenBLAS are missing there,
 # run tools/gpu_deps.sh here first and carry .gpu-deps; this script unpacks it.
 set -uo pipefail
@@ -14,8 +18,11 @@ out=${OUT:-build/gpu-check}
 mkdir -p "$out"
 jobs=$(nproc 2>/dev/null || echo 4)
 build=build/gpu
-summary="$out/summary.txt"
+summary="$build/gpu-check-summary.txt"
+mkdir -p "$build"
 : >"$summary"
+# Seconds per step, at most (the device tool stops a call at 600).
+limit_build=240 limit_tests=90 limit_bench=150 limit_memcheck=120 limit_sanbench=60 limit_racecheck=60
 
 if compgen -G ".gpu-deps/*.deb" >/dev/null; then
   prefix=/tmp/facet-deps
@@ -28,36 +35,40 @@ if compgen -G ".gpu-deps/*.deb" >/dev/null; then
   export LD_LIBRARY_PATH="$blas_lib:$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 
-# step NAME COMMAND...: runs the command with its output in $out/NAME.log and records the result.
+# step NAME SECONDS COMMAND...: runs the command, for at most SECONDS, with its output in
+# $out/NAME.log and records the result.
 step() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  if "$@" >"$out/$name.log" 2>&1; then
+  local name=$1 limit=$2
+  shift 2
+  local start=$SECONDS status=0
+  timeout "$limit" "$@" >"$out/$name.log" 2>&1 || status=$?
+  if [ $status -eq 0 ]; then
     printf '%-12s ok      %4ds\n' "$name" $((SECONDS - start)) >>"$summary"
     return 0
   fi
-  printf '%-12s FAILED  %4ds  (see %s/%s.log)\n' "$name" $((SECONDS - start)) "$out" "$name" >>"$summary"
+  local what=FAILED
+  [ $status -eq 124 ] && what=TIMEOUT
+  printf '%-12s %-7s %4ds  (see %s/%s.log)\n' "$name" "$what" $((SECONDS - start)) "$out" "$name" >>"$summary"
   return 1
 }
 
 skip() { printf '%-12s skipped       (%s)\n' "$1" "$2" >>"$summary"; }
 
-# The benchmarks with their default arguments (CPU), then the GPU runs of the ones that take a
-# device: the training step (beside PyTorch eager and PyTorch CUDA graphs where torch imports)
-# and the ArcFace head.
+# The GPU runs of the benchmarks that take a device first: the training step (eager and as a
+# CUDA graph, beside PyTorch eager and PyTorch's CUDA graph where torch imports) and the ArcFace
+# head; then every benchmark with its default arguments (the CUDA ones and the CPU ones).
 benches() {
-  for b in "$build"/bench/*; do
-    case "$b" in *.d) continue ;; esac
-    echo "== $b"
-    "$b" || return 1
-  done
   if [ "$gpus" -gt 0 ]; then
     echo "== $build/bench/train_step cuda"
     python3 bench/torch_ref.py train_step "$build/bench/train_step" cuda cnn || return 1
     echo "== $build/bench/loss_heads cuda"
     python3 bench/torch_ref.py heads "$build/bench/loss_heads" cuda || return 1
   fi
+  for b in "$build"/bench/*; do
+    case "$b" in *.d) continue ;; esac
+    echo "== $b"
+    "$b" || return 1
+  done
 }
 
 # cuDNN where its header is, in the places the Makefile looks.
@@ -68,34 +79,35 @@ for h in "$cuda_home/include/cudnn.h" /usr/include/cudnn.h /usr/include/x86_64-l
   [ -f "$h" ] && use_cudnn=1
 done
 
-step build make -j"$jobs" BUILD="$build" CUDA=1 USE_CUDNN=$use_cudnn CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
+step build $limit_build make -j"$jobs" BUILD="$build" CUDA=1 USE_CUDNN=$use_cudnn CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
   $(ls bench/*.cpp | sed "s|bench/\(.*\)\.cpp|$build/bench/\1|")
 built=$?
 gpus=0
 if [ $built -eq 0 ]; then
-  step tests "$build/facet_tests"
+  step tests $limit_tests "$build/facet_tests"
   gpus=$(sed -n 's/.*, \([0-9]*\) CUDA device.*/\1/p' "$out/tests.log" | head -1)
   gpus=${gpus:-0}
 fi
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+sanitizer_steps="memcheck sanbench racecheck"
 if [ $built -ne 0 ]; then
-  skip memcheck "build failed"
-  skip racecheck "build failed"
   skip bench "build failed"
+  for s in $sanitizer_steps; do skip "$s" "build failed"; done
 elif [ "$gpus" -eq 0 ]; then
-  skip memcheck "no GPU"
-  skip racecheck "no GPU"
-  step bench benches
+  step bench $limit_bench benches
+  for s in $sanitizer_steps; do skip "$s" "no GPU"; done
 elif [ ! -x "$sanitizer" ]; then
-  skip memcheck "no compute-sanitizer"
-  skip racecheck "no compute-sanitizer"
-  step bench benches
+  step bench $limit_bench benches
+  for s in $sanitizer_steps; do skip "$s" "no compute-sanitizer"; done
 else
-  step memcheck "$sanitizer" --tool memcheck --error-exitcode 1 "$build/facet_tests" -ts=cuda
-  step racecheck "$sanitizer" --tool racecheck --error-exitcode 1 "$build/facet_tests" -ts=cuda \
+  step bench $limit_bench benches
+  step memcheck $limit_memcheck "$sanitizer" --tool memcheck --error-exitcode 1 "$build/facet_tests" -ts=cuda
+  # A small training step of two heads, eager and captured as a CUDA graph and replayed.
+  step sanbench $limit_sanbench "$sanitizer" --tool memcheck --error-exitcode 1 "$build/bench/train_step" cuda cnn 32 \
+    softmax arcface
+  step racecheck $limit_racecheck "$sanitizer" --tool racecheck --error-exitcode 1 "$build/facet_tests" -ts=cuda \
     -tc='*reductions*,*softmax*,*implicit_gemm kernel*'
-  step bench benches
 fi
 
 {
@@ -108,4 +120,4 @@ fi
   echo
   cat "$summary"
 } | tee "$out/table.txt"
-! grep -q FAILED "$summary"
+! grep -qE "FAILED|TIMEOUT" "$summary"
