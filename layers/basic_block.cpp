@@ -1,6 +1,7 @@
 #include "layers/basic_block.h"
 
 #include "autograd/functions.h"
+#include "core/factory.h"
 
 namespace facet::nn {
 
@@ -15,8 +16,12 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
         Sequential(Conv2d(Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)), BatchNorm2d(out_channels)));
 }
 
+// bn1 and its ReLU run as one fused op (batchnorm + PReLU with slope 0): in training the ReLU rides
+// in the batchnorm's passes and neither the batchnorm's output nor its gradient is stored. The one
+// difference from relu(): a negative input gives -0.0, not 0.0 (0 · x), equal in every comparison.
 Tensor BasicBlockImpl::forward(const Tensor& x) {
-  const Tensor out = bn2(conv2(relu(bn1(conv1(x)))));
+  const Tensor relu_slope = zeros({1}, x.dtype(), x.device());
+  const Tensor out = bn2(conv2(bn1->forward_prelu(conv1(x), relu_slope)));
   return relu(out + (downsample.is_empty() ? x : downsample(x)));
 }
 

@@ -103,6 +103,32 @@ TEST_CASE("BasicBlock: torchvision's names, shapes with and without a downsample
   FACET_CHECK_GRAD([&](const std::vector<Tensor>& in) { return down(in[0]); }, {tests::grad_input({2, 4, 4, 4}, 15)});
 }
 
+TEST_CASE("BasicBlock: the fused bn1 + ReLU gives the composed block's output and gradients") {
+  for (const int64_t out_channels : {4, 8}) {
+    nn::BasicBlock block(4, out_channels, out_channels == 4 ? 1 : 2);
+    const Tensor x0 = randn({3, 4, 6, 6});
+    const Tensor weights = randn(block(x0).shape());
+    const auto run = [&](bool composed) {
+      block->zero_grad();
+      const Tensor x = x0.clone().requires_grad_(true);
+      const Tensor inner = block->bn2(block->conv2(relu(block->bn1(block->conv1(x)))));
+      const Tensor y = composed ? relu(inner + (block->downsample.is_empty() ? x : block->downsample(x))) : block(x);
+      (y * weights).sum().backward();
+      std::vector<std::vector<float>> out = {y.detach().to_vector<float>(), x.grad().to_vector<float>()};
+      for (const Tensor& p : block->parameters()) out.push_back(p.grad().to_vector<float>());
+      return out;
+    };
+    const auto fused = run(false), composed = run(true);
+    REQUIRE(fused.size() == composed.size());
+    CHECK(fused[0] == composed[0]);  // -0.0 == 0.0: the values are the same
+    for (size_t i = 1; i < fused.size(); ++i) {
+      INFO("gradient " << i);
+      CHECK(tests::rel_error(std::vector<double>(fused[i].begin(), fused[i].end()),
+                             std::vector<double>(composed[i].begin(), composed[i].end())) <= 1e-6);
+    }
+  }
+}
+
 TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, and the statistics it returns") {
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); },
                    {tests::grad_input({3, 2, 2, 2}, 16), tests::grad_input({2}, 17), tests::grad_input({2}, 18)});
