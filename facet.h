@@ -9,7 +9,8 @@
 #include "core/factory.h"
 #include "core/generator.h"
 #include "core/tensor.h"
-#include "cuda/runtime.h"
+#include "cuda/graph.h"    // facet::cuda::Graph: a step captured once, replayed
+#include "cuda/runtime.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch
 #include "data/dataloader.h"
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -35,4 +36,4 @@
 #include "losses/sphere_product.h"
 #include "optim/adam.h"
 #include "optim/lr_scheduler.h"
-#include "optim/sgd.h"  // facet::cuda:: memory statistics, synchronize, the TF32 switch
+#include "optim/sgd.h"

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "core/host_allocator.h"
-#include "cuda/graph.h"
 #include "examples/fashion_mnist/run.h"
 #include "facet.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 // CUDA graphs, plain C++ like cuda/runtime.h (a build without CUDA refuses them with a facet::Error
-// from cuda/unavailable.cpp). Include it beside facet.h, as libtorch's CUDAGraph has its own header.
+// from cuda/unavailable.cpp).
 #include <functional>
 #include <memory>
 

@@ -2,7 +2,6 @@
 // eagerly; its memory stays its own while it lives; index checks run again on every replay; what a
 // graph cannot hold is refused with a facet::Error that leaves the device usable. The "cuda" suite
 // runs only where a GPU is found; the first case runs everywhere.
-#include "cuda/graph.h"
 #include "tests/helpers.h"
 
 using namespace facet;
