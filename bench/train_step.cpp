@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
         const auto t0 = std::chrono::steady_clock::now();
         graph.replay();
         wait(device);
-        if (r > 0) replays.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (r > 0) replays.push_back(elapsed);
       }
       graph_ms = median_of(replays);
     }
