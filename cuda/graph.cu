@@ -35,12 +35,14 @@ struct Graph::State {
   uint64_t pool = 0;
   GraphChecks checks;
 
-  // Waits for the replays in flight, then gives everything back; no throw.
+  // Waits for the replays in flight, then gives everything back; no throw. Inside another
+  // capture on the device none is in flight (a capture starts by waiting for the stream), and a
+  // wait there would break that capture, so there is none.
   void release() noexcept {
     if (device < 0) return;
     int previous = 0;
     const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
-    if (cudaSetDevice(device) == cudaSuccess && stream_ready(device)) {
+    if (cudaSetDevice(device) == cudaSuccess && stream_ready(device) && !is_capturing(device)) {
       try {
         cudaStreamSynchronize(stream(device));
       } catch (...) {
@@ -112,6 +114,9 @@ void Graph::capture(int device, const std::function<void()>& body) {
 void Graph::replay() {
   FACET_CHECK(captured(), "cuda::Graph::replay", "a captured graph", "a Graph with nothing captured");
   State& s = *state_;
+  FACET_CHECK(!is_capturing(s.device), "cuda::Graph::replay",
+              "no capture running on cuda:" + std::to_string(s.device) + " (a replay cannot be captured)",
+              "a replay inside a capture");
   DeviceGuard guard(s.device);
   FACET_CUDA_CHECK(cudaGraphLaunch(s.exec, stream(s.device)));
   queue_graph_checks(s.device, s.checks);

@@ -22,13 +22,14 @@ inline constexpr size_t kGraphCheckSlots = 256;
 struct GraphChecks {
   std::vector<DeferredChecks::Check> checks;  // in capture order, check i writes slot i
   void* slots = nullptr;                      // device memory for kGraphCheckSlots verdicts
+  int device = -1;                            // where the slots live
 };
 // Allocates the slots (before the capture begins) and routes the device's checks to `checks`.
 void begin_graph_checks(int device, GraphChecks* checks);
 void end_graph_checks(int device);
 // After a replay is queued: its verdicts join the ring.
 void queue_graph_checks(int device, const GraphChecks& checks);
-// Frees the slots (the device idle); no throw.
+// Returns the slots to the caching allocator (the graph's replays finished); no throw.
 void free_graph_checks(GraphChecks& checks) noexcept;
 
 // The facet::Error for a host wait attempted inside a capture (`what`: the wait).

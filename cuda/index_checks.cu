@@ -128,7 +128,9 @@ void wait_for_stream(int device) {
 void begin_graph_checks(int device, GraphChecks* checks) {
   DeviceChecks& c = checks_of(device);
   std::lock_guard<std::mutex> lock(c.mutex);
-  if (checks->slots == nullptr) FACET_CUDA_CHECK(cudaMalloc(&checks->slots, kGraphCheckSlots * sizeof(Slot)));
+  // From the caching allocator: freeing them never calls cudaFree, not even inside a capture.
+  if (checks->slots == nullptr) checks->slots = device_allocate(kGraphCheckSlots * sizeof(Slot), device);
+  checks->device = device;
   c.capture = checks;
 }
 
@@ -163,7 +165,7 @@ void queue_graph_checks(int device, const GraphChecks& graph) {
 }
 
 void free_graph_checks(GraphChecks& checks) noexcept {
-  if (checks.slots != nullptr && cudaFree(checks.slots) != cudaSuccess) cudaGetLastError();
+  if (checks.slots != nullptr) device_release(checks.slots, kGraphCheckSlots * sizeof(Slot), checks.device);
   checks.slots = nullptr;
   checks.checks.clear();
 }

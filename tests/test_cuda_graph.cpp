@@ -123,10 +123,10 @@ TEST_SUITE("cuda") {
     graph.replay();
     cuda::synchronize(0);  // every label in range: no error
     CHECK(hot.to_vector<float>() == std::vector<float>{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1});
-    ops::copy_(labels, tensor(std::vector<int64_t>{1, 9, 3}));
+    ops::copy_(labels, tensor(std::vector<int64_t>{1, 9, 3}).to(gpu()));
     graph.replay();
     expect_error([] { cuda::synchronize(0); }, {"one_hot", "labels", "value 9", "position 1"});
-    ops::copy_(labels, tensor(std::vector<int64_t>{0, 0, 0}));
+    ops::copy_(labels, tensor(std::vector<int64_t>{0, 0, 0}).to(gpu()));
     graph.replay();
     cuda::synchronize(0);  // settled: the next replay's checks pass again
     CHECK(hot.to_vector<float>()[0] == 1.0f);
@@ -159,6 +159,7 @@ TEST_SUITE("cuda") {
       (void)(x + 1.0);
     });
     CHECK(graph.captured());
+    refused([&] { graph.replay(); }, {"cuda::Graph::replay", "a replay cannot be captured"});
     expect_error([&] { graph.capture(0, [] {}); }, {"cuda::Graph::capture", "already captured"});
     expect_error([&] { graph.capture(cuda_device_count(), [] {}); }, {"cuda::Graph::capture", "device index"});
   }
