@@ -514,7 +514,7 @@ TEST_CASE("DataLoader: structured bindings, stale iterators and bad options") {
 // Pinned batches need a GPU: this runs in the cuda suite (skipped, and counted so, without one).
 TEST_SUITE("cuda") {
 
-TEST_CASE("DataLoader: pinned batches hold the same data and copy to the GPU unchanged") {
+TEST_CASE("[cuda] DataLoader: pinned batches hold the same data and copy to the GPU unchanged") {
   const auto options = data::DataLoaderOptions(4).shuffle(true).seed(2);
   data::DataLoader pinned_loader(indexed_dataset(10), data::DataLoaderOptions(options).pin_memory(true));
   data::DataLoader host_loader(indexed_dataset(10), options);

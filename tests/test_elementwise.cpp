@@ -220,7 +220,8 @@ TEST_CASE("bad input to elementwise ops") {
   float host[3] = {0, 0, 0};
   const Tensor on_gpu = from_blob(host, {3}, kFloat32, Device{DeviceType::CUDA, 0});
   tests::expect_error([&] { ones({3}) + on_gpu; }, {"add", "one device", "cpu", "cuda:0"});
-  tests::expect_error([&] { exp(on_gpu); }, {"exp", "CUDA", "cuda:0"});
+  // Without a GPU the op names the missing backend; with one, this host pointer must never reach a kernel.
+  if (cuda_device_count() == 0) tests::expect_error([&] { exp(on_gpu); }, {"exp", "CUDA", "cuda:0"});
 }
 
 TEST_CASE("large tensors, cut into pieces across threads, match element by element") {

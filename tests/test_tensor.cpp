@@ -150,7 +150,9 @@ TEST_CASE("bad input to the tensor API is a facet::Error naming the op and what 
   tests::expect_error([&] { arange(0.0, 1.0, 0.0); }, {"arange", "non-zero step"});
   tests::expect_error([&] { t.data<double>(); }, {"data", "float64", "float32[2, 3]"});
   tests::expect_error([&] { Tensor().shape(); }, {"undefined"});
-  tests::expect_error([&] { t.to(Device{DeviceType::CUDA, 0}); }, {"to", "cuda:0"});
+  // A device that does not exist (cuda:0 is one only without a GPU).
+  const int missing = cuda_device_count();
+  tests::expect_error([&] { t.to(Device{DeviceType::CUDA, missing}); }, {"to", "cuda:" + std::to_string(missing)});
 }
 
 TEST_CASE("view, when the strides allow it, reads exactly what a copying reshape reads") {
