@@ -47,8 +47,9 @@ DOCTEST := $(shell printf '\043include <doctest/doctest.h>\n' | $(CXX) -x c++ -f
 OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_get_num_threads() > 0 ? 0 : 1;}\n' \
               | $(CXX) -x c++ - -lopenblas -o /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
 
-# The Python that imports torch (Debian's python3-torch lives under /usr/bin/python3), for bench.
-PYTHON_TORCH := $(or $(shell for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && echo $$p && break; done),python3)
+# The Python that imports torch (Debian's python3-torch lives under /usr/bin/python3), for bench;
+# "=" so that only the bench recipe pays for importing torch, not every make.
+PYTHON_TORCH = $(or $(shell for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && echo $$p && break; done),python3)
 
 # ---- flags ----
 # Each configuration builds in a folder of its own, so switching never mixes stale objects.

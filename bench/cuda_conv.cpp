@@ -31,6 +31,7 @@ struct Timing {
 }  // namespace
 
 int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line reaches the log even if a time limit stops the run
   if (cuda_device_count() == 0) {
     std::printf("cuda_conv: no GPU found, nothing to measure\n");
     return 0;

@@ -138,10 +138,24 @@ def heads(binary, where):
           " MiB: peak allocated beyond the inputs (PyTorch's only on a GPU)")
 
 
+def exact_fp32(torch):
+    """float32 without TF32 on the GPU, as facet runs it unless set_allow_tf32(true): PyTorch lets
+    cuDNN's convolutions use TF32 by default."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):  # PyTorch 2.9 on
+        conv.fp32_precision = "ieee"
+        torch.backends.cuda.matmul.fp32_precision = "ieee"
+    else:
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+
+
 def torch_train_steps(heads, where, model_name, batch):
     """The step of bench/train_step.cpp in PyTorch, with examples/reference/train_torch.py's models
     and heads: {head: (eager ms, CUDA-graph ms or nan, peak MiB or nan)}."""
     import torch
+
+    exact_fp32(torch)
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "reference"))
     import train_torch
@@ -175,7 +189,9 @@ def torch_train_steps(heads, where, model_name, batch):
             timed(step)
             peak = (torch.cuda.max_memory_allocated() - before) / 2**20
         graph_ms = float("nan")
-        if dev.type == "cuda":
+        # SphereFace reads its lambda on the host: its capture would fail and could leave the
+        # capture's stream behind for the heads after it (facet has no graph for it either).
+        if dev.type == "cuda" and head != "sphereface":
             try:  # the whole step captured once and replayed (warm-up on a side stream, as PyTorch asks)
                 side = torch.cuda.Stream()
                 side.wait_stream(torch.cuda.current_stream())
@@ -248,7 +264,7 @@ def train_steps(binary, where, model_name):
     print(f"{'head':11} {'facet ms':>9} {'torch ms':>9} {'graph ms':>9} {'f graph':>8} {'facet img/s':>11}"
           f" {'torch img/s':>11} {'ratio':>6} {'vs graph':>8} {'g vs g':>6} {'facet MiB':>9} {'torch MiB':>9}")
     for head, (ms, tms, gms, fgms, ratio, gratio, ggratio, mib, tmib) in rows.items():
-        print(f"{head:11} {ms:9.1f} {tms:9.1f} {gms:9.1f} {fgms:8.3f} {batch * 1e3 / ms:11.0f} {batch * 1e3 / tms:11.0f}"
+        print(f"{head:11} {ms:9.3f} {tms:9.3f} {gms:9.3f} {fgms:8.3f} {batch * 1e3 / ms:11.0f} {batch * 1e3 / tms:11.0f}"
               f" {ratio:6.2f} {gratio:8.2f} {ggratio:6.2f} {mib:9.1f} {tmib:9.1f}")
     print("ratio = the median over the rounds of PyTorch eager time / facet eager time in the same round (above 1:"
           " facet is faster); graph ms / f graph: PyTorch / facet replaying the step as a CUDA graph (GPU only;"

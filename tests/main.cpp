@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   context.applyCommandLine(argc, argv);
   std::printf("facet tests: %s build, %d CUDA device(s)%s\n", facet::built_with_cuda() ? "CUDA" : "CPU-only", gpus,
               gpus == 0 ? ": the cuda suite is skipped" : "");
+  std::fflush(stdout);  // tools/gpu_check.sh reads the device count even from a run cut short
   const int status = context.run();
   if (context.shouldExit()) return status;
   const unsigned passed = last_run.numTestCasesPassingFilters - last_run.numTestCasesFailed;

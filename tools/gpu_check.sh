@@ -21,13 +21,17 @@ build=build/gpu
 summary="$build/gpu-check-summary.txt"
 mkdir -p "$build"
 : >"$summary"
-# Seconds per step, at most (the device tool stops a call at 600).
+# Seconds per step, at most; no step runs past `deadline` seconds of the script, so the table is
+# printed before the device tool stops the call at 600.
 limit_build=240 limit_tests=90 limit_bench=150 limit_memcheck=120 limit_sanbench=60 limit_racecheck=60
+deadline=560
 
 if compgen -G ".gpu-deps/*.deb" >/dev/null; then
   prefix=/tmp/facet-deps
   mkdir -p "$prefix"
-  for f in .gpu-deps/*.deb; do dpkg-deb -x "$f" "$prefix"; done
+  for f in .gpu-deps/*.deb; do  # dpkg-deb where the image has it, else the .deb's own archive
+    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$f" "$prefix"; else ar p "$f" data.tar.xz | tar -xJ -C "$prefix"; fi
+  done
   blas_inc="$prefix/usr/include/x86_64-linux-gnu/openblas-pthread"
   blas_lib="$prefix/usr/lib/x86_64-linux-gnu/openblas-pthread"
   export CPATH="$prefix/usr/include:$blas_inc${CPATH:+:$CPATH}"
@@ -41,7 +45,16 @@ step() {
   local name=$1 limit=$2
   shift 2
   local start=$SECONDS status=0
-  timeout "$limit" "$@" >"$out/$name.log" 2>&1 || status=$?
+  if [ $((deadline - SECONDS)) -lt "$limit" ]; then limit=$((deadline - SECONDS)); fi
+  if [ "$limit" -le 0 ]; then
+    skip "$name" "no time left"
+    return 1
+  fi
+  if declare -F "$1" >/dev/null; then  # timeout runs programs, so a function runs in a child bash
+    timeout "$limit" bash -c "$(declare -f "$1"); $(printf '%q ' "$@")" >"$out/$name.log" 2>&1 || status=$?
+  else
+    timeout "$limit" "$@" >"$out/$name.log" 2>&1 || status=$?
+  fi
   if [ $status -eq 0 ]; then
     printf '%-12s ok      %4ds\n' "$name" $((SECONDS - start)) >>"$summary"
     return 0
@@ -54,21 +67,26 @@ step() {
 
 skip() { printf '%-12s skipped       (%s)\n' "$1" "$2" >>"$summary"; }
 
-# The GPU runs of the benchmarks that take a device first: the training step (eager and as a
-# CUDA graph, beside PyTorch eager and PyTorch's CUDA graph where torch imports) and the ArcFace
-# head; then every benchmark with its default arguments (the CUDA ones and the CPU ones).
+# Every benchmark with its default arguments (the CUDA ones first, then the CPU ones), then the
+# GPU runs beside PyTorch: the training step (eager and as a CUDA graph, beside PyTorch eager
+# and PyTorch's CUDA graph) and the ArcFace head. A failure is recorded and the rest still run.
 benches() {
+  local rc=0 b seen=" "
+  shopt -s nullglob
+  for b in "$build"/bench/cuda_* "$build"/bench/*; do
+    case "$b" in *.d) continue ;; esac
+    case "$seen" in *" $b "*) continue ;; esac
+    seen="$seen$b "
+    echo "== $b"
+    "$b" || { echo "FAILED: $b"; rc=1; }
+  done
   if [ "$gpus" -gt 0 ]; then
     echo "== $build/bench/train_step cuda"
-    python3 bench/torch_ref.py train_step "$build/bench/train_step" cuda cnn || return 1
+    python3 bench/torch_ref.py train_step "$build/bench/train_step" cuda cnn || { echo "FAILED: train_step cuda"; rc=1; }
     echo "== $build/bench/loss_heads cuda"
-    python3 bench/torch_ref.py heads "$build/bench/loss_heads" cuda || return 1
+    python3 bench/torch_ref.py heads "$build/bench/loss_heads" cuda || { echo "FAILED: loss_heads cuda"; rc=1; }
   fi
-  for b in "$build"/bench/*; do
-    case "$b" in *.d) continue ;; esac
-    echo "== $b"
-    "$b" || return 1
-  done
+  return $rc
 }
 
 # cuDNN where its header is, in the places the Makefile looks.
@@ -88,6 +106,7 @@ if [ $built -eq 0 ]; then
   gpus=$(sed -n 's/.*, \([0-9]*\) CUDA device.*/\1/p' "$out/tests.log" | head -1)
   gpus=${gpus:-0}
 fi
+export build gpus  # read by benches, which runs in a child bash
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 sanitizer_steps="memcheck sanbench racecheck"

@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .gpu-deps
 cd .gpu-deps
-apt-get download doctest-dev libopenblas-dev libopenblas0-pthread libopenblas-pthread-dev libgfortran5 zlib1g-dev >/dev/null
+apt-get download doctest-dev libopenblas-dev libopenblas0-pthread libopenblas-pthread-dev libgfortran5 libquadmath0 \
+  zlib1g-dev >/dev/null
 ls -1 *.deb
