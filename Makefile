@@ -31,7 +31,9 @@ ifeq ($(CUDA),1)
   endif
   CUDA_HOME := $(patsubst %/bin/,%,$(dir $(realpath $(NVCC))))
   CUDA_VERSION := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')
-  CUDNN := $(if $(wildcard $(CUDA_HOME)/include/cudnn.h /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h),1,0)
+  # CUDNN_HOME=dir: cuDNN outside the toolkit (dir/include/cudnn.h, dir/lib/libcudnn.so).
+  CUDNN := $(if $(wildcard $(if $(CUDNN_HOME),$(CUDNN_HOME)/include/cudnn.h) $(CUDA_HOME)/include/cudnn.h \
+             /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h),1,0)
 else
   CUDNN := 0
 endif
@@ -40,7 +42,7 @@ ifeq ($(USE_CUDNN),1)
     $(error USE_CUDNN=1 needs a CUDA build (nvcc found, CUDA not 0))
   endif
   ifneq ($(CUDNN),1)
-    $(error USE_CUDNN=1 but cudnn.h was not found under $(CUDA_HOME)/include or /usr/include)
+    $(error USE_CUDNN=1 but cudnn.h was not found under $(CUDA_HOME)/include, /usr/include or CUDNN_HOME)
   endif
 endif
 DOCTEST := $(shell printf '\043include <doctest/doctest.h>\n' | $(CXX) -x c++ -fsyntax-only - >/dev/null 2>&1 && echo 1 || echo 0)
@@ -50,6 +52,8 @@ OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(){return openblas_ge
 # The Python that imports torch (Debian's python3-torch lives under /usr/bin/python3), for bench;
 # "=" so that only the bench recipe pays for importing torch, not every make.
 PYTHON_TORCH = $(or $(shell for p in python3 /usr/bin/python3; do $$p -c 'import torch' >/dev/null 2>&1 && echo $$p && break; done),python3)
+
+comma := ,
 
 # ---- flags ----
 # Each configuration builds in a folder of its own, so switching never mixes stale objects.
@@ -74,8 +78,9 @@ ifeq ($(CUDA),1)
   LDLIBS  += -lcublas -lcudart
 endif
 ifeq ($(USE_CUDNN),1)
-  CXXFLAGS  += -DFACET_WITH_CUDNN=1
-  NVCCFLAGS += -DFACET_WITH_CUDNN=1
+  CXXFLAGS  += -DFACET_WITH_CUDNN=1 $(if $(CUDNN_HOME),-isystem $(CUDNN_HOME)/include)
+  NVCCFLAGS += -DFACET_WITH_CUDNN=1 $(if $(CUDNN_HOME),-I$(CUDNN_HOME)/include)
+  LDFLAGS   += $(if $(CUDNN_HOME),-L$(CUDNN_HOME)/lib -Wl$(comma)-rpath$(comma)$(CUDNN_HOME)/lib)
   LDLIBS    += -lcudnn
 endif
 

@@ -89,15 +89,37 @@ benches() {
   return $rc
 }
 
-# cuDNN where its header is, in the places the Makefile looks.
+# cuDNN, the convolution benchmark's yardstick: beside the toolkit (where the Makefile looks), or
+# else from PyTorch's pip wheel (nvidia-cudnn-*), reached through a folder of links since the wheel
+# has no unversioned libcudnn.so (the Makefile's CUDNN_HOME). A small program must compile, link
+# and run against it first; otherwise the build goes without cuDNN rather than failing.
 nvcc_path=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 cuda_home=$(dirname "$(dirname "$(readlink -f "$nvcc_path")")")
-use_cudnn=0
+cudnn_home=""
 for h in "$cuda_home/include/cudnn.h" /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h; do
-  [ -f "$h" ] && use_cudnn=1
+  [ -f "$h" ] && cudnn_home=toolkit
 done
+wheel=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+if [ -z "$cudnn_home" ] && [ -n "$wheel" ] && [ -f "$wheel/include/cudnn.h" ]; then
+  cudnn_home=/tmp/facet-cudnn
+  mkdir -p "$cudnn_home/lib"
+  ln -sfn "$wheel/include" "$cudnn_home/include"
+  for l in "$wheel"/lib/libcudnn*.so*; do ln -sf "$l" "$cudnn_home/lib/"; done
+  [ -e "$cudnn_home/lib/libcudnn.so" ] || ln -sf "$(ls "$wheel"/lib/libcudnn.so.* | head -1)" "$cudnn_home/lib/libcudnn.so"
+  export LD_LIBRARY_PATH="$cudnn_home/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+cudnn_flags=()
+[ "$cudnn_home" = /tmp/facet-cudnn ] && cudnn_flags=(-I"$cudnn_home/include" -L"$cudnn_home/lib")
+use_cudnn=0
+if [ -n "$cudnn_home" ] && printf '#include <cudnn.h>\nint main() { return cudnnGetVersion() > 0 ? 0 : 1; }\n' |
+  g++ -x c++ - -I"$cuda_home/include" "${cudnn_flags[@]}" -L"$cuda_home/lib64" -lcudnn -o "$build/cudnn-probe" \
+    >/dev/null 2>&1 && "$build/cudnn-probe"; then
+  use_cudnn=1
+fi
+cudnn_make=(USE_CUDNN=$use_cudnn)
+[ $use_cudnn = 1 ] && [ "$cudnn_home" = /tmp/facet-cudnn ] && cudnn_make+=(CUDNN_HOME="$cudnn_home")
 
-step build $limit_build make -j"$jobs" BUILD="$build" CUDA=1 USE_CUDNN=$use_cudnn CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
+step build $limit_build make -j"$jobs" BUILD="$build" CUDA=1 "${cudnn_make[@]}" CUDA_ARCH="${CUDA_ARCH:-sm_90}" all \
   $(ls bench/*.cpp | sed "s|bench/\(.*\)\.cpp|$build/bench/\1|")
 built=$?
 gpus=0
@@ -135,7 +157,7 @@ fi
   echo
   echo "== gpu-check $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  echo "cudnn: $([ "$use_cudnn" = 1 ] && echo "built in (USE_CUDNN=1)" || echo "not found, built without")"
+  echo "cudnn: $([ "$use_cudnn" = 1 ] && echo "built in (USE_CUDNN=1${cudnn_make[1]:+, ${cudnn_make[1]}})" || echo "not found or not working, built without")"
   [ -f "$out/tests.log" ] && grep -E '^[0-9]+ passed' "$out/tests.log" | tail -1 | sed 's/^/tests: /'
   [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ |^  conv_|^(softmax|center|cosface|arcface|sphereface|combined|subcenter) |^arcface_C' "$out/bench.log"
   echo
