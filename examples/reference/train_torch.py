@@ -378,7 +378,7 @@ def train_step(model, opt, x, y):
     after-step update; returns the features and the loss."""
     features = model.backbone(x)
     loss = model.head.loss(features, y)
-    opt.zero_grad(set_to_none=False)
+    opt.zero_grad(set_to_none=True)  # as facet's zero_grad (and PyTorch 2's default): no zero fills
     loss.backward()
     opt.step()
     model.head.after_step(features, y)
