@@ -14,23 +14,17 @@ void* BlockCache::pop(FreeLists& lists, size_t size) {
   return ptr;
 }
 
-void BlockCache::own(void* ptr) { owner_[ptr] = capture_; }
-
 void* BlockCache::take(size_t size) {
   void* ptr = capturing() ? pop(pools_[capture_], size) : nullptr;
-  if (!ptr) {
-    ptr = pop(shared_, size);
-    if (ptr && capturing()) own(ptr);
-  }
+  if (!ptr) ptr = pop(shared_, size);
   if (!ptr) return nullptr;
   stats_.cached_bytes -= size;
-  stats_.current_bytes += size;
-  if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
+  add(ptr, size);  // handed out again: counted, and the capture's from now on if one runs
   return ptr;
 }
 
 void BlockCache::add(void* ptr, size_t size) {
-  if (capturing()) own(ptr);
+  if (capturing()) owner_[ptr] = capture_;
   stats_.current_bytes += size;
   if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
 }

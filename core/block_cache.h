@@ -56,7 +56,6 @@ class BlockCache {
  private:
   using FreeLists = std::map<size_t, std::vector<void*>>;
   static void* pop(FreeLists& lists, size_t size);
-  void own(void* ptr);  // the block joins the capture's pool
 
   FreeLists shared_;
   std::map<PoolId, FreeLists> pools_;           // each live pool's released blocks
