@@ -69,7 +69,9 @@ int main(int argc, char** argv) {
     example::TrainModel model(model_name, head, 128);
     model.to(device);
     model.train();
-    optim::SGD opt(model.parameters(), optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4).nesterov(true));
+    // Capturable on a GPU: the graph below may only step an SGD that reads its rate from device memory.
+    const auto options = optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4).nesterov(true);
+    optim::SGD opt(model.parameters(), optim::SGDOptions(options).capturable(device.is_cuda()));
     const auto step = [&] { example::train_step(model, opt, x, y); };
     step();
     step();  // the optimizer's momentum buffers exist from here on

@@ -159,8 +159,11 @@ void check_labels(const char* op, const Tensor& labels, int64_t batch, int64_t n
 // ---- optimizer updates (core/ops_sgd.cpp) ----
 // One SGD step in one pass (core/sgd_math.h): param updated in place, and momentum_buffer with it
 // (defined exactly when step.momentum != 0; with step.first it is only written). param and the
-// buffer contiguous; grad any layout; all of param's shape, dtype and device.
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step);
+// buffer contiguous; grad any layout; all of param's shape, dtype and device. `lr`, when given, is a
+// one-element float64 tensor on param's device read in place of step.lr where the update runs (a
+// CUDA graph's replays then use its current value; step.lr_in_memory is always set from it).
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step,
+              const Tensor& lr = Tensor());
 
 // ---- random fills ----
 void uniform_(const Tensor& t, double lo, double hi, Generator& gen);

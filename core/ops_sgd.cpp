@@ -20,9 +20,10 @@ void check_like_param(const char* op, const Tensor& param, const Tensor& t, cons
 
 }  // namespace
 
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step) {
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step,
+              const Tensor& lr) {
   const char* op = "sgd step";
-  const bool finite = std::isfinite(step.lr) && std::isfinite(step.weight_decay) && std::isfinite(step.momentum) &&
+  const bool finite = (lr.defined() || std::isfinite(step.lr)) && std::isfinite(step.weight_decay) && std::isfinite(step.momentum) &&
                       std::isfinite(step.dampening);
   FACET_CHECK(finite && !(step.nesterov && step.momentum == 0), op,
               "finite lr, weight_decay, momentum and dampening, and momentum with nesterov",
@@ -40,8 +41,16 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
     check_like_param(op, param, momentum_buffer, "a momentum buffer");
     FACET_CHECK(momentum_buffer.is_contiguous(), op, "a contiguous momentum buffer", momentum_buffer.describe());
   }
+  SgdStep s = step;
+  s.lr_in_memory = nullptr;
+  if (lr.defined()) {
+    check_same_device(op, param, lr);
+    FACET_CHECK(lr.dtype() == kFloat64 && lr.numel() == 1, op, "a one-element float64 learning-rate tensor",
+                lr.describe());
+    s.lr_in_memory = lr.data<double>();
+  }
   const Tensor g = contiguous(grad);
-  FACET_DISPATCH(op, param, sgd_step, param, g, momentum_buffer, step);
+  FACET_DISPATCH(op, param, sgd_step, param, g, momentum_buffer, s);
 }
 
 }  // namespace facet::ops

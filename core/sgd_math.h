@@ -15,17 +15,22 @@ struct SgdStep {
   double lr = 0, weight_decay = 0, momentum = 0, dampening = 0;
   bool nesterov = false;
   bool first = false;  // the momentum buffer is not yet set: it starts as the gradient
+  // When set, the rate is read from here instead of `lr`: one float64 in the parameter's memory
+  // (ops::sgd_step's `lr` tensor), so that a step captured in a CUDA graph follows the schedule.
+  const double* lr_in_memory = nullptr;
 };
 
 template <class T>
 struct SgdCoefficients {
   T neg_lr, weight_decay, momentum, keep;  // keep = 1 - dampening
+  const double* lr_in_memory;              // replaces neg_lr when set (read where the update runs)
   bool decay, use_momentum, nesterov, first;
   explicit SgdCoefficients(const SgdStep& s)
       : neg_lr(static_cast<T>(-s.lr)),
         weight_decay(static_cast<T>(s.weight_decay)),
         momentum(static_cast<T>(s.momentum)),
         keep(static_cast<T>(1.0 - s.dampening)),
+        lr_in_memory(s.lr_in_memory),
         decay(s.weight_decay != 0),
         use_momentum(s.momentum != 0),
         nesterov(s.nesterov),
@@ -42,7 +47,8 @@ FACET_HD inline T sgd_update(const SgdCoefficients<T>& c, T p, T g, T* buf) {
     *buf = b;
     g = c.nesterov ? hd::mul_add(b, c.momentum, g) : b;
   }
-  return hd::mul_add(g, c.neg_lr, p);
+  const T neg_lr = c.lr_in_memory ? static_cast<T>(-*c.lr_in_memory) : c.neg_lr;  // rounded as neg_lr is
+  return hd::mul_add(g, neg_lr, p);
 }
 
 }  // namespace facet

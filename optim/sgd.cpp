@@ -1,7 +1,9 @@
 #include "optim/sgd.h"
 
 #include "autograd/grad_mode.h"
+#include "core/factory.h"
 #include "core/ops.h"
+#include "cuda/graph.h"
 
 namespace facet::optim {
 
@@ -19,10 +21,36 @@ void check(const SGDOptions& o) {
 
 }  // namespace
 
-SGD::SGD(std::vector<Group> groups) : OptimizerWithOptions(std::move(groups), "SGD", check) {}
+SGD::SGD(std::vector<Group> groups)
+    : OptimizerWithOptions(std::move(groups), "SGD", check), device_lrs_(num_param_groups()) {}
 
 SGD::SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options)
-    : OptimizerWithOptions(std::move(param_lists), options, "SGD", check) {}
+    : OptimizerWithOptions(std::move(param_lists), options, "SGD", check), device_lrs_(num_param_groups()) {}
+
+namespace {
+
+bool capturing(Device device) { return device.is_cuda() && cuda::is_capturing(device.index); }
+
+}  // namespace
+
+void SGD::set_lr(size_t group, double lr) {
+  OptimizerWithOptions::set_lr(group, lr);
+  Tensor& on_device = device_lrs_.at(group);
+  if (!on_device.defined()) return;
+  FACET_CHECK(!capturing(on_device.device()), "SGD set_lr", "a learning rate set outside the CUDA graph capture",
+              "a call inside it (the capture would keep this rate for every replay)");
+  on_device.fill_(lr);
+}
+
+const Tensor& SGD::lr_on(size_t group, Device device) {
+  Tensor& on_device = device_lrs_[group];
+  if (!on_device.defined() || on_device.device() != device) {
+    FACET_CHECK(!capturing(device), "SGD step", "a capturable SGD's first step taken before the CUDA graph capture",
+                "its first step inside it (the rate would be captured with this value for good)");
+    on_device = full({}, options_[group].lr_, kFloat64, device);
+  }
+  return on_device;
+}
 
 // One fused kernel per parameter (ops::sgd_step) instead of up to ten elementwise ops; the result
 // is the same bit for bit (tests/test_optim.cpp).
@@ -35,17 +63,23 @@ void SGD::step() {
       const Tensor& p = ps[i];
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
+      const bool in_capture = capturing(p.device());
+      FACET_CHECK(!in_capture || o.capturable_, "SGD step", "SGDOptions::capturable(true) to step inside a CUDA graph capture",
+                  "a plain SGD (every replay would keep the captured learning rate)");
       SgdStep s{o.lr_, o.weight_decay_, o.momentum_, o.dampening_, o.nesterov_, false};
       Tensor buffer;
       if (o.momentum_ != 0) {
         s.first = !has_state(g, i, "momentum_buffer");
+        FACET_CHECK(!(in_capture && s.first), "SGD step", "momentum buffers made by an eager step before the CUDA graph capture",
+                    "a first step inside it (every replay would restart the momentum)");
         buffer = state(g, i, "momentum_buffer");  // zeros when new; the first step overwrites them
       }
+      const Tensor lr = o.capturable_ ? lr_on(g, p.device()) : Tensor();
       if (p.is_contiguous()) {
-        ops::sgd_step(p, grad, buffer, s);
+        ops::sgd_step(p, grad, buffer, s, lr);
       } else {  // updated through a contiguous copy
         const Tensor copy = ops::contiguous(p);
-        ops::sgd_step(copy, grad, buffer, s);
+        ops::sgd_step(copy, grad, buffer, s, lr);
         ops::copy_(p, copy);
       }
     }

@@ -2,6 +2,8 @@
 // eagerly; its memory stays its own while it lives; index checks run again on every replay; what a
 // graph cannot hold is refused with a facet::Error that leaves the device usable. The "cuda" suite
 // runs only where a GPU is found; the first case runs everywhere.
+#include "examples/fashion_mnist/graphed_step.h"
+#include "examples/fashion_mnist/options.h"
 #include "tests/helpers.h"
 
 using namespace facet;
@@ -37,7 +39,12 @@ Tensor step(TinyNet& net, optim::SGD& opt, const Tensor& x, const Tensor& y) {
   return loss;
 }
 
-optim::SGDOptions sgd() { return optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4); }
+optim::SGDOptions sgd() {
+  return optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4).capturable(true);
+}
+
+// A rate that changes every step, as a schedule's does.
+double lr_at(int step) { return 0.1 / (1 + step); }
 
 }  // namespace
 
@@ -52,7 +59,59 @@ TEST_CASE("CUDA graphs: without a GPU, capture and replay are clear errors") {
   CHECK_FALSE(cuda::is_capturing(0));
 }
 
+TEST_CASE("train --cuda-graph: the flag parses, and the graphed step refuses a batch that is not on a GPU") {
+  const char* plain[] = {"train"};
+  const char* graphed[] = {"train", "--cuda-graph", "--quiet"};
+  CHECK_FALSE(example::parse_train_options(1, const_cast<char**>(plain)).cuda_graph);
+  CHECK(example::parse_train_options(3, const_cast<char**>(graphed)).cuda_graph);
+  example::TrainModel model("cnn", "softmax", 16);
+  optim::SGD opt(model.parameters(), optim::SGDOptions(0.1).capturable(true));
+  const Tensor x = zeros({2, 1, 28, 28}), y = zeros({2}, kInt64);
+  expect_error([&] { example::GraphedTrainStep step(model, opt, x, y); },
+               {"GraphedTrainStep", "images and labels on one CUDA device", "on cpu"});
+}
+
 TEST_SUITE("cuda") {
+  TEST_CASE("[cuda] train --cuda-graph's replayed step follows the eager train_step, schedule included") {
+    Generator gen(5);
+    std::vector<Tensor> xs, ys;
+    for (int s = 0; s < 6; ++s) {
+      xs.push_back(randn({8, 1, 28, 28}, kFloat32, &gen).to(gpu()));
+      std::vector<int64_t> labels(8);
+      for (int64_t i = 0; i < 8; ++i) labels[i] = (i * 3 + s) % 10;
+      ys.push_back(tensor(labels).to(gpu()));
+    }
+    const auto make_model = [] {
+      manual_seed(9);  // both models start from the same weights
+      auto model = std::make_unique<example::TrainModel>("cnn", "center", 16);
+      model->to(gpu());
+      return model;
+    };
+    auto eager = make_model(), graphed = make_model();
+    optim::SGD eager_opt(eager->parameters(), sgd()), graph_opt(graphed->parameters(), sgd());
+    optim::CosineWarmupLR eager_schedule(eager_opt, 2, 6), graph_schedule(graph_opt, 2, 6);
+    std::vector<float> eager_losses;
+    for (int s = 0; s < 6; ++s) {
+      eager_losses.push_back(example::train_step(*eager, eager_opt, xs[s], ys[s]).loss.item<float>());
+      eager_schedule.step();
+    }
+    std::unique_ptr<example::GraphedTrainStep> step;
+    for (int s = 0; s < 6; ++s) {
+      if (s == 2) step = std::make_unique<example::GraphedTrainStep>(*graphed, graph_opt, xs[s], ys[s]);
+      const float loss = (step ? (*step)(xs[s], ys[s]) : example::train_step(*graphed, graph_opt, xs[s], ys[s])).loss.item<float>();
+      CHECK(loss == doctest::Approx(eager_losses[s]).epsilon(1e-5));
+      graph_schedule.step();
+    }
+    const std::vector<Tensor> a = eager->parameters(), b = graphed->parameters();
+    for (size_t i = 0; i < a.size(); ++i) {
+      CAPTURE(i);
+      CHECK(tests::rel_error(b[i].detach().to_vector<double>(), a[i].detach().to_vector<double>()) <= 1e-5);
+    }
+    expect_error([&] { (*step)(ops::narrow(xs[0], 0, 0, 4), ops::narrow(ys[0], 0, 0, 4)); },
+                 {"GraphedTrainStep", "a batch shaped like the captured one", "[4, 1, 28, 28]"});
+  }
+
+
   TEST_CASE("[cuda] a captured training step replays what the same eager steps compute") {
     Generator gen(3);
     std::vector<Tensor> xs, ys;
@@ -65,10 +124,16 @@ TEST_SUITE("cuda") {
     TinyNet eager_net(7), graph_net(7);
     optim::SGD eager_opt(eager_net.parameters(), sgd()), graph_opt(graph_net.parameters(), sgd());
     std::vector<float> eager_losses;
-    for (int s = 0; s < 6; ++s) eager_losses.push_back(step(eager_net, eager_opt, xs[s], ys[s]).item<float>());
+    for (int s = 0; s < 6; ++s) {
+      eager_opt.set_lr(0, lr_at(s));
+      eager_losses.push_back(step(eager_net, eager_opt, xs[s], ys[s]).item<float>());
+    }
 
     // Warm-up: two eager steps make the momentum buffers (the first step sets them from the gradient).
-    for (int s = 0; s < 2; ++s) step(graph_net, graph_opt, xs[s], ys[s]);
+    for (int s = 0; s < 2; ++s) {
+      graph_opt.set_lr(0, lr_at(s));
+      step(graph_net, graph_opt, xs[s], ys[s]);
+    }
     const Tensor x = xs[0].clone(), y = ys[0].clone();  // the graph's inputs
     Tensor loss;
     cuda::Graph graph;
@@ -78,6 +143,7 @@ TEST_SUITE("cuda") {
     for (int s = 2; s < 6; ++s) {
       ops::copy_(x, xs[s]);
       ops::copy_(y, ys[s]);
+      graph_opt.set_lr(0, lr_at(s));  // the capturable SGD reads the rate from device memory
       graph.replay();
       CHECK(loss.item<float>() == doctest::Approx(eager_losses[s]).epsilon(1e-6));
     }
@@ -150,6 +216,20 @@ TEST_SUITE("cuda") {
     sphere->to(gpu());
     const Tensor features = ones({2, 8}, kFloat32, gpu()), classes = tensor(std::vector<int64_t>{0, 1}).to(gpu());
     refused([&] { (void)sphere->forward(features, classes); }, {"SphereProduct", "outside a CUDA graph capture"});
+
+    // SGD: a plain one; a capturable one's first momentum step, first step or rate change.
+    TinyNet net(5);
+    const Tensor inputs = ones({2, 6}, kFloat32, gpu()), labels = tensor(std::vector<int64_t>{0, 3}).to(gpu());
+    optim::SGD plain(net.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    step(net, plain, inputs, labels);
+    refused([&] { step(net, plain, inputs, labels); }, {"SGD step", "capturable(true)", "a plain SGD"});
+    optim::SGD no_buffers(net.parameters(), sgd());
+    refused([&] { step(net, no_buffers, inputs, labels); }, {"SGD step", "momentum buffers made by an eager step"});
+    optim::SGD no_rate(net.parameters(), optim::SGDOptions(0.1).capturable(true));
+    refused([&] { step(net, no_rate, inputs, labels); }, {"SGD step", "first step taken before the CUDA graph capture"});
+    optim::SGD stepped(net.parameters(), sgd());
+    step(net, stepped, inputs, labels);
+    refused([&] { stepped.set_lr(0, 0.01); }, {"SGD set_lr", "outside the CUDA graph capture"});
 
     cuda::Graph graph;
     expect_error([&] { graph.replay(); }, {"cuda::Graph::replay", "nothing captured"});

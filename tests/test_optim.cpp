@@ -302,6 +302,41 @@ TEST_CASE("SGD updates a non-contiguous parameter as it updates the same values 
   CHECK(bitwise_equal(strided.detach().contiguous(), packed.detach()));
 }
 
+TEST_CASE("a capturable SGD takes its rate from memory: a scheduled run equals a plain SGD's, bit for bit") {
+  manual_seed(11);
+  Tensor a = randn({37, 53}).set_requires_grad(true);
+  Tensor b = a.detach().clone().set_requires_grad(true);
+  const auto o = optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4).nesterov(true);
+  optim::SGD plain({a}, o), capturable({b}, optim::SGDOptions(o).capturable(true));
+  optim::CosineWarmupLR plain_schedule(plain, 2, 6), capturable_schedule(capturable, 2, 6);
+  for (int step = 0; step < 6; ++step) {
+    const Tensor grad = randn({37, 53});
+    give_grad(plain, a, grad);
+    give_grad(capturable, b, grad);
+    plain.step();
+    capturable.step();
+    plain_schedule.step();  // set_lr refills the capturable SGD's rate tensor
+    capturable_schedule.step();
+    CHECK(capturable.lr(0) == plain.lr(0));
+    CHECK(bitwise_equal(a.detach(), b.detach()));
+  }
+}
+
+TEST_CASE("sgd_step reads the rate from an lr tensor when given one, in place of step.lr") {
+  const Tensor p = full({5}, 1.0), g = full({5}, 2.0);
+  ops::sgd_step(p, g, Tensor(), SgdStep{0.5, 0, 0, 0, false, false}, full({}, 0.25, kFloat64));
+  CHECK(p.to_vector<float>() == std::vector<float>(5, 0.5f));  // 1 - 0.25 * 2, not 1 - 0.5 * 2
+  const Tensor p64 = full({3}, 1.0, kFloat64), lr = full({1}, 0.125, kFloat64);
+  ops::sgd_step(p64, full({3}, 4.0, kFloat64), Tensor(), SgdStep{std::nan(""), 0, 0, 0, false, false}, lr);
+  CHECK(p64.to_vector<double>() == std::vector<double>(3, 0.5));  // step.lr is not used, so not checked
+  tests::expect_error([&] { ops::sgd_step(p, g, Tensor(), SgdStep{0.5, 0, 0, 0, false, false}, full({}, 0.25)); },
+                      {"sgd step", "one-element float64 learning-rate tensor", "float32"});
+  tests::expect_error(
+      [&] { ops::sgd_step(p, g, Tensor(), SgdStep{0.5, 0, 0, 0, false, false}, full({2}, 0.25, kFloat64)); },
+      {"sgd step", "one-element float64", "[2]"});
+  CHECK(p.to_vector<float>() == std::vector<float>(5, 0.5f));  // the refused calls wrote nothing
+}
+
 TEST_CASE("sgd_step: bad operands are a facet::Error naming what was wrong") {
   const Tensor p = zeros({4, 3}), g = ones({4, 3}), buf = zeros({4, 3});
   SgdStep plain{0.1, 0, 0, 0, false, false}, momentum{0.1, 0, 0.9, 0, false, false};
