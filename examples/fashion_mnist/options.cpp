@@ -19,11 +19,12 @@ const char* kUsage =
     "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
     "             [--margin M | M1,M2,M3]\n"
     "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
-    "             [--limit N] [--augment 0|1] [--quiet] [--stop-after EPOCH]\n"
+    "             [--limit N] [--augment 0|1] [--quiet] [--stop-after EPOCH] [--cuda-graph]\n"
     "Trains on Fashion-MNIST (any MNIST-format folder with --data), prints test accuracy each epoch,\n"
     "and writes DIR/model.safetensors, DIR/metrics.csv, DIR/curves.png (and DIR/features.png for\n"
     "--feat-dim 2). --resume continues the run in DIR from its last finished epoch. --margin replaces the\n"
-    "head's margin: m for cosface, arcface and subcenter, a whole m for sphereface, m1,m2,m3 for combined.\n";
+    "head's margin: m for cosface, arcface and subcenter, a whole m for sphereface, m1,m2,m3 for combined.\n"
+    "--cuda-graph (on a GPU, not sphereface) captures the training step once and replays it.\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
   std::fprintf(stderr, "train: %s\n%s", why.c_str(), kUsage);
@@ -84,6 +85,10 @@ Options parse_train_options(int argc, char** argv) {
     }
     if (a == "--quiet") {
       o.quiet = true;
+      continue;
+    }
+    if (a == "--cuda-graph") {
+      o.cuda_graph = true;
       continue;
     }
     if (i + 1 >= argc) usage_error(a + " needs a value");

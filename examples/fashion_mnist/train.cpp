@@ -1,7 +1,8 @@
 // Trains a backbone and a loss head on Fashion-MNIST: SGD with momentum, a cosine schedule with
 // linear warm-up (one epoch, or a quarter of a shorter run; per iteration), test accuracy after each epoch, a checkpoint after
 // each epoch that --resume continues from, and the pictures (training curves; with --feat-dim 2,
-// the test features coloured by class). `train --help` lists the flags.
+// the test features coloured by class). With --cuda-graph a GPU replays the step captured as a CUDA
+// graph after two eager steps. `train --help` lists the flags.
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "data/dataloader.h"
 #include "data/dataset.h"
 #include "data/transforms.h"
+#include "examples/fashion_mnist/graphed_step.h"
 #include "examples/fashion_mnist/heads.h"
 #include "examples/fashion_mnist/models.h"
 #include "examples/fashion_mnist/options.h"
@@ -98,6 +101,12 @@ std::vector<std::string> metric_rows(const std::string& path, int64_t epochs) {
 int main(int argc, char** argv) {
   Options o = parse_train_options(argc, argv);
   try {
+    // Checked before DIR is made, so a refused run leaves nothing behind.
+    const Device device = pick_device(o.device);
+    FACET_CHECK(!o.cuda_graph || device.is_cuda(), "--cuda-graph", "a CUDA device (--device cuda, or auto with a GPU)",
+                device.str());
+    FACET_CHECK(!o.cuda_graph || o.head != "sphereface", "--cuda-graph",
+                "a head a graph can replay (not sphereface: its lambda anneals on the host)", "sphereface");
     fs::create_directories(o.out);
     const std::string config_path = o.out + "/config.txt";
     int64_t start_epoch = 0;
@@ -115,7 +124,6 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    const Device device = pick_device(o.device);
     manual_seed(o.seed);
     data::TensorDataset train_set = load_split(o.data, data::Split::Train, o.limit);
     const data::TensorDataset test_set = load_split(o.data, data::Split::Test, 0);
@@ -139,7 +147,8 @@ int main(int argc, char** argv) {
     // Written once the data, the model and the head's margin are known to be good.
     save_config(o, config_path);
     model.to(device);
-    optim::SGD opt(model.parameters(), optim::SGDOptions(o.lr).momentum(0.9).weight_decay(5e-4).nesterov(true));
+    optim::SGD opt(model.parameters(),
+                   optim::SGDOptions(o.lr).momentum(0.9).weight_decay(5e-4).nesterov(true).capturable(o.cuda_graph));
     const int64_t batches = loader.num_batches();
     // Warm-up: one epoch, or a quarter of a short run.
     optim::CosineWarmupLR schedule(opt, std::min(batches, o.epochs * batches / 4), o.epochs * batches);
@@ -159,6 +168,8 @@ int main(int argc, char** argv) {
                 augment ? ", crop+flip" : "");
 
     const bool live = !o.quiet && isatty(fileno(stdout));
+    std::unique_ptr<GraphedTrainStep> graphed;  // --cuda-graph: captured after two eager steps
+    int64_t eager_steps = 0;
     double test_acc = 0;
     for (int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
       model.train();
@@ -170,7 +181,9 @@ int main(int argc, char** argv) {
       int64_t seen = 0, done = 0;
       for (auto& batch : loader) {
         const Tensor x = batch.x.to(device), y = batch.y.to(device);
-        const auto [features, loss] = train_step(model, opt, x, y);
+        if (o.cuda_graph && !graphed && eager_steps == 2) graphed = std::make_unique<GraphedTrainStep>(model, opt, x, y);
+        const auto [features, loss] = graphed ? (*graphed)(x, y) : train_step(model, opt, x, y);
+        if (!graphed) ++eager_steps;
         schedule.step();
         {
           NoGradGuard no_grad;
