@@ -6,9 +6,12 @@
 // Floor: 2*m*n*k flops per batch entry (H200: 67 TFLOP/s FP32, 495 TFLOP/s TF32 dense).
 #include <cublas_v2.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
+#include "core/error.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "cuda/cuda.h"
@@ -61,13 +64,18 @@ void matmul(const Tensor& a, const Tensor& bm, const Tensor& out) {
   const int device = out.device().index;
   DeviceGuard guard(device);
   cublasHandle_t handle = cublas(device);
+  // cuBLAS takes the sizes and leading dimensions as int.
+  const int64_t largest = std::max({out.size(-2), out.size(-1), a.size(-1), a.stride(-2), a.stride(-1), bm.stride(-2),
+                                    bm.stride(-1)});
+  FACET_CHECK(largest <= std::numeric_limits<int>::max(), "matmul",
+              "matrix sizes and row strides that fit cuBLAS's int", a.describe() + " @ " + bm.describe());
   const int m = static_cast<int>(out.size(-2)), n = static_cast<int>(out.size(-1)), k = static_cast<int>(a.size(-1));
   const Operand oa = operand(k, a.stride(-2), a.stride(-1));
   const Operand ob = operand(n, bm.stride(-2), bm.stride(-1));
   const std::vector<int64_t> off_a = batch_offsets(a, out), off_b = batch_offsets(bm, out);
   const int64_t batch = static_cast<int64_t>(off_a.size());
   const int64_t sa = uniform_stride(off_a), sb = uniform_stride(off_b);
-  const bool one_call = sa >= 0 && sb >= 0;
+  const bool one_call = sa >= 0 && sb >= 0 && batch <= std::numeric_limits<int>::max();  // else a call each
   const bool is_float = a.dtype() == kFloat32;
   const size_t elem = dtype_size(a.dtype());
   char* pa = static_cast<char*>(a.storage()->data());

@@ -92,7 +92,11 @@ void pinned_release(void* ptr) {
   ReleasedBlock block{ptr, {}};
   int previous = 0;
   const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
-  bool recorded = have_previous && c.released.size() < kMaxCachedBlocks;
+  // Beyond the cap the block is freed, unless a device is capturing: cudaFreeHost waits for every
+  // device, which a capture cannot hold (a loader thread may release a batch while train captures).
+  bool any_capturing = false;
+  for (int d = 0; d < device_count(); ++d) any_capturing = any_capturing || is_capturing(d);
+  bool recorded = have_previous && (c.released.size() < kMaxCachedBlocks || any_capturing);
   for (int d = 0; recorded && d < device_count(); ++d) {
     // A capturing stream is skipped: an event recorded there would join the graph, and no work
     // queued on it reads a pinned block (the capture waited for the stream first and refuses copies
