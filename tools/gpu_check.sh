@@ -4,12 +4,13 @@
 #      cudnn.h is found, so the conv benchmark sets facet's algorithms beside cuDNN,
 #   2. run the whole test suite, the cuda suite included,
 #   3. the benchmarks (GPU and CPU): the numbers come back even if a later step runs out of time,
+#      then the example trained on real data, eager and with --cuda-graph,
 #   4. compute-sanitizer memcheck over the cuda suite and over a small training step (eager and
 #      as a CUDA graph), racecheck over the reduction kernels,
 #   5. a short table, printed last. Logs go to $OUT when set, else build/gpu-check.
 # Each step has a time limit (below) so the whole run ends inside the device tool's 10 minutes
 # a call and still prints its table; a step that hits its limit reads TIMEOUT there. The device
-# tool returns at most 8 files: the 6 logs and table.txt.
+# tool returns at most 8 files: the 7 logs and table.txt.
 # The device machine reaches no package registry: where doctest or OpenBLAS are missing there,
 # run tools/gpu_deps.sh here first and carry .gpu-deps; this script unpacks it.
 set -uo pipefail
@@ -23,7 +24,7 @@ mkdir -p "$build"
 : >"$summary"
 # Seconds per step, at most; no step runs past `deadline` seconds of the script, so the table is
 # printed before the device tool stops the call at 600.
-limit_build=240 limit_tests=90 limit_bench=150 limit_memcheck=120 limit_sanbench=60 limit_racecheck=60
+limit_build=240 limit_tests=90 limit_bench=150 limit_train=60 limit_memcheck=120 limit_sanbench=60 limit_racecheck=60
 deadline=560
 
 if compgen -G ".gpu-deps/*.deb" >/dev/null; then
@@ -89,6 +90,18 @@ benches() {
   return $rc
 }
 
+# The example on real data, eager and then with --cuda-graph: two epochs of cnn + ArcFace on the
+# first 20 000 training images each (the second epoch's img/s is past the start-up and the capture).
+trains() {
+  local rc=0 mode
+  for mode in eager graph; do
+    echo "== train $mode"
+    "$build/examples/train" --device cuda --model cnn --head arcface --epochs 2 --limit 20000 --quiet --data "$data" \
+      --out "$build/run-$mode" $([ $mode = graph ] && echo --cuda-graph) || { echo "FAILED: train $mode"; rc=1; }
+  done
+  return $rc
+}
+
 # cuDNN, the convolution benchmark's yardstick: beside the toolkit (where the Makefile looks), or
 # else from PyTorch's pip wheel (nvidia-cudnn-*), reached through a folder of links since the wheel
 # has no unversioned libcudnn.so (the Makefile's CUDNN_HOME). A small program must compile, link
@@ -128,21 +141,28 @@ if [ $built -eq 0 ]; then
   gpus=$(sed -n 's/.*, \([0-9]*\) CUDA device.*/\1/p' "$out/tests.log" | head -1)
   gpus=${gpus:-0}
 fi
-export build gpus  # read by benches, which runs in a child bash
+# Fashion-MNIST where Debian put it, else the copy tools/gpu_deps.sh carried.
+data=/usr/share/datasets/fashion-mnist
+[ -f "$data/train-images-idx3-ubyte.gz" ] || data=.gpu-deps/fashion-mnist
+export build gpus data  # read by benches and trains, which run in a child bash
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 sanitizer_steps="memcheck sanbench racecheck"
 if [ $built -ne 0 ]; then
   skip bench "build failed"
+  skip train "build failed"
   for s in $sanitizer_steps; do skip "$s" "build failed"; done
 elif [ "$gpus" -eq 0 ]; then
   step bench $limit_bench benches
+  skip train "no GPU"
   for s in $sanitizer_steps; do skip "$s" "no GPU"; done
 elif [ ! -x "$sanitizer" ]; then
   step bench $limit_bench benches
+  step train $limit_train trains
   for s in $sanitizer_steps; do skip "$s" "no compute-sanitizer"; done
 else
   step bench $limit_bench benches
+  step train $limit_train trains
   # API errors are not the sanitizer's to report: facet checks every CUDA call (a failed one fails
   # its test), and the suite fails some on purpose (an allocation larger than the GPU).
   san=("$sanitizer" --report-api-errors no --error-exitcode 1)
@@ -160,6 +180,7 @@ fi
   echo "cudnn: $([ "$use_cudnn" = 1 ] && echo "built in (USE_CUDNN=1${cudnn_make[1]:+, ${cudnn_make[1]}})" || echo "not found or not working, built without")"
   [ -f "$out/tests.log" ] && grep -E '^[0-9]+ passed' "$out/tests.log" | tail -1 | sed 's/^/tests: /'
   [ -f "$out/bench.log" ] && grep -E '^==|GB/s|TFLOP|GFLOP|^ +[0-9]+ +[0-9.]+ |^  conv_|^(softmax|center|cosface|arcface|sphereface|combined|subcenter) |^arcface_C' "$out/bench.log"
+  [ -f "$out/train.log" ] && grep -E '^== train|^epoch|^FAILED' "$out/train.log"
   echo
   cat "$summary"
 } | tee "$out/table.txt"
