@@ -161,7 +161,8 @@ void check_labels(const char* op, const Tensor& labels, int64_t batch, int64_t n
 // (defined exactly when step.momentum != 0; with step.first it is only written). param and the
 // buffer contiguous; grad any layout; all of param's shape, dtype and device. `lr`, when given, is a
 // one-element float64 tensor on param's device read in place of step.lr where the update runs (a
-// CUDA graph's replays then use its current value; step.lr_in_memory is always set from it).
+// CUDA graph's replays then use its current value; step.lr_in_memory is always set from it). Only
+// step.lr is checked to be finite: the tensor's value is not read on the host.
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step,
               const Tensor& lr = Tensor());
 

@@ -23,7 +23,7 @@ void check_like_param(const char* op, const Tensor& param, const Tensor& t, cons
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& step,
               const Tensor& lr) {
   const char* op = "sgd step";
-  const bool finite = (lr.defined() || std::isfinite(step.lr)) && std::isfinite(step.weight_decay) && std::isfinite(step.momentum) &&
+  const bool finite = std::isfinite(step.lr) && std::isfinite(step.weight_decay) && std::isfinite(step.momentum) &&
                       std::isfinite(step.dampening);
   FACET_CHECK(finite && !(step.nesterov && step.momentum == 0), op,
               "finite lr, weight_decay, momentum and dampening, and momentum with nesterov",

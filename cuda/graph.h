@@ -15,7 +15,8 @@ namespace facet::cuda {
 // - inputs: keep the tensors body read alive and copy new data into them (copy_) before replay();
 // - outputs: tensors made during the capture are rewritten by every replay: keep them to read them;
 // - memory: what the capture allocates or releases stays the graph's until the graph is destroyed;
-// - host values baked into kernels (a learning rate, the optimizer's first step) stay as captured.
+// - host values baked into kernels stay as captured: a plain SGD's learning rate (a capturable one,
+//   SGDOptions::capturable, reads it from device memory that set_lr refills), the first step.
 // Warm up before capturing (run body eagerly once or twice): handles, cuDNN's choices and the
 // optimizer's state are made on first use, outside any graph. Index checks queued in the capture
 // are checked again after every replay, at the next wait. Refused with a facet::Error, leaving no

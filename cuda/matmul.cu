@@ -6,9 +6,10 @@
 // Floor: 2*m*n*k flops per batch entry (H200: 67 TFLOP/s FP32, 495 TFLOP/s TF32 dense).
 #include <cublas_v2.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -65,10 +66,13 @@ void matmul(const Tensor& a, const Tensor& bm, const Tensor& out) {
   DeviceGuard guard(device);
   cublasHandle_t handle = cublas(device);
   // cuBLAS takes the sizes and leading dimensions as int.
-  const int64_t largest = std::max({out.size(-2), out.size(-1), a.size(-1), a.stride(-2), a.stride(-1), bm.stride(-2),
-                                    bm.stride(-1)});
-  FACET_CHECK(largest <= std::numeric_limits<int>::max(), "matmul",
-              "matrix sizes and row strides that fit cuBLAS's int", a.describe() + " @ " + bm.describe());
+  const std::pair<const char*, int64_t> dims[] = {{"rows of a", out.size(-2)}, {"columns of b", out.size(-1)},
+                                                   {"columns of a", a.size(-1)}, {"a's row stride", a.stride(-2)},
+                                                   {"a's column stride", a.stride(-1)}, {"b's row stride", bm.stride(-2)},
+                                                   {"b's column stride", bm.stride(-1)}};
+  for (const auto& [what, value] : dims)
+    FACET_CHECK(value <= std::numeric_limits<int>::max(), "matmul", std::string(what) + " within cuBLAS's int",
+                std::to_string(value) + " for " + a.describe() + " @ " + bm.describe());
   const int m = static_cast<int>(out.size(-2)), n = static_cast<int>(out.size(-1)), k = static_cast<int>(a.size(-1));
   const Operand oa = operand(k, a.stride(-2), a.stride(-1));
   const Operand ob = operand(n, bm.stride(-2), bm.stride(-1));

@@ -5,6 +5,7 @@
 #include "autograd/grad_mode.h"
 #include "core/factory.h"
 #include "core/ops.h"
+#include "cuda/graph.h"
 
 namespace facet::optim {
 
@@ -38,6 +39,9 @@ void Adam::step() {
       Tensor p = ps[i];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
+      FACET_CHECK(!(p.device().is_cuda() && cuda::is_capturing(p.device().index)), "Adam step",
+                  "an eager step: Adam's step count and bias corrections live on the host, so a CUDA graph cannot hold it",
+                  "a step inside the capture on " + p.device().str() + " (use a capturable SGD there)");
       // The step count is a one-element float64 tensor on the host, so it saves with the rest of the state.
       Tensor& count = has_state(g, i, "step") ? state(g, i, "step") : state(g, i, "step", zeros({1}, kFloat64));
       const double t = count.item<double>() + 1;

@@ -34,12 +34,13 @@ bool capturing(Device device) { return device.is_cuda() && cuda::is_capturing(de
 }  // namespace
 
 void SGD::set_lr(size_t group, double lr) {
-  OptimizerWithOptions::set_lr(group, lr);
   Tensor& on_device = device_lrs_.at(group);
-  if (!on_device.defined()) return;
-  FACET_CHECK(!capturing(on_device.device()), "SGD set_lr", "a learning rate set outside the CUDA graph capture",
-              "a call inside it (the capture would keep this rate for every replay)");
-  on_device.fill_(lr);
+  // Refused before anything changes, so the host's rate and the device's never disagree.
+  FACET_CHECK(!on_device.defined() || !capturing(on_device.device()), "SGD set_lr",
+              "a learning rate set outside the CUDA graph capture",
+              "a call inside the capture on " + on_device.device().str() + " (it would keep this rate for every replay)");
+  OptimizerWithOptions::set_lr(group, lr);
+  if (on_device.defined()) on_device.fill_(lr);
 }
 
 const Tensor& SGD::lr_on(size_t group, Device device) {

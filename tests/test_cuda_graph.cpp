@@ -30,8 +30,8 @@ struct TinyNet {
   Tensor loss(const Tensor& x, const Tensor& y) { return nn::cross_entropy(fc2(relu(fc1(x))), y); }
 };
 
-// One training step: forward, loss, backward, SGD with momentum, Nesterov and weight decay.
-Tensor step(TinyNet& net, optim::SGD& opt, const Tensor& x, const Tensor& y) {
+// One training step: forward, loss, backward, the optimizer's step.
+Tensor step(TinyNet& net, optim::Optimizer& opt, const Tensor& x, const Tensor& y) {
   const Tensor loss = net.loss(x, y);
   opt.zero_grad();
   loss.backward();
@@ -39,8 +39,10 @@ Tensor step(TinyNet& net, optim::SGD& opt, const Tensor& x, const Tensor& y) {
   return loss;
 }
 
-optim::SGDOptions sgd() {
-  return optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4).capturable(true);
+// The graphed side's optimizer is capturable; the eager side's is plain, so a capturable SGD that
+// read its rate wrongly would not agree with it.
+optim::SGDOptions sgd(bool capturable = true) {
+  return optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4).capturable(capturable);
 }
 
 // A rate that changes every step, as a schedule's does.
@@ -88,7 +90,7 @@ TEST_SUITE("cuda") {
       return model;
     };
     auto eager = make_model(), graphed = make_model();
-    optim::SGD eager_opt(eager->parameters(), sgd()), graph_opt(graphed->parameters(), sgd());
+    optim::SGD eager_opt(eager->parameters(), sgd(false)), graph_opt(graphed->parameters(), sgd());
     optim::CosineWarmupLR eager_schedule(eager_opt, 2, 6), graph_schedule(graph_opt, 2, 6);
     std::vector<float> eager_losses;
     for (int s = 0; s < 6; ++s) {
@@ -108,7 +110,8 @@ TEST_SUITE("cuda") {
       CHECK(tests::rel_error(b[i].detach().to_vector<double>(), a[i].detach().to_vector<double>()) <= 1e-5);
     }
     expect_error([&] { (*step)(ops::narrow(xs[0], 0, 0, 4), ops::narrow(ys[0], 0, 0, 4)); },
-                 {"GraphedTrainStep", "a batch shaped like the captured one", "[4, 1, 28, 28]"});
+                 {"GraphedTrainStep", "a batch shaped and typed like the captured one", "[4, 1, 28, 28]"});
+    expect_error([&] { (*step)(xs[0].to(kFloat64), ys[0]); }, {"GraphedTrainStep", "typed like", "float64"});
   }
 
 
@@ -122,7 +125,7 @@ TEST_SUITE("cuda") {
       ys.push_back(tensor(labels).to(gpu()));
     }
     TinyNet eager_net(7), graph_net(7);
-    optim::SGD eager_opt(eager_net.parameters(), sgd()), graph_opt(graph_net.parameters(), sgd());
+    optim::SGD eager_opt(eager_net.parameters(), sgd(false)), graph_opt(graph_net.parameters(), sgd());
     std::vector<float> eager_losses;
     for (int s = 0; s < 6; ++s) {
       eager_opt.set_lr(0, lr_at(s));
@@ -230,6 +233,10 @@ TEST_SUITE("cuda") {
     optim::SGD stepped(net.parameters(), sgd());
     step(net, stepped, inputs, labels);
     refused([&] { stepped.set_lr(0, 0.01); }, {"SGD set_lr", "outside the CUDA graph capture"});
+    CHECK(stepped.lr(0) == 0.1);  // refused before the host's rate changed
+    optim::Adam adam(net.parameters(), optim::AdamOptions(1e-3));
+    step(net, adam, inputs, labels);
+    refused([&] { step(net, adam, inputs, labels); }, {"Adam step", "a CUDA graph cannot hold it"});
 
     cuda::Graph graph;
     expect_error([&] { graph.replay(); }, {"cuda::Graph::replay", "nothing captured"});

@@ -15,8 +15,9 @@ GraphedTrainStep::GraphedTrainStep(TrainModel& model, optim::Optimizer& opt, con
 }
 
 StepResult GraphedTrainStep::operator()(const Tensor& x, const Tensor& y) {
-  FACET_CHECK(x.shape() == x_.shape() && y.shape() == y_.shape(), "GraphedTrainStep",
-              "a batch shaped like the captured one, " + x_.describe() + " and " + y_.describe(),
+  FACET_CHECK(x.shape() == x_.shape() && y.shape() == y_.shape() && x.dtype() == x_.dtype() && y.dtype() == y_.dtype(),
+              "GraphedTrainStep",
+              "a batch shaped and typed like the captured one, " + x_.describe() + " and " + y_.describe(),
               x.describe() + " and " + y.describe());
   ops::copy_(x_, x);  // copy_ names a batch on another device
   ops::copy_(y_, y);

@@ -12,7 +12,7 @@ class GraphedTrainStep {
   // device. `opt` must be a capturable SGD that has already stepped (its momentum buffers and its
   // device rate exist): take eager steps first. Nothing is trained by the capture itself.
   GraphedTrainStep(TrainModel& model, facet::optim::Optimizer& opt, const facet::Tensor& x, const facet::Tensor& y);
-  // The step train_step would take on x and y (shaped like the captured batch, on its device):
+  // The step train_step would take on x and y (shaped and typed like the captured batch, on its device):
   // copies them into the graph's inputs and replays. The results are rewritten by the next replay.
   StepResult operator()(const facet::Tensor& x, const facet::Tensor& y);
 
