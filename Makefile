@@ -6,6 +6,7 @@
 #   make demo       trains the bundled demo
 #   make deps       installs the Debian packages the build needs
 #   make gpu-check  on a machine with a GPU: build for sm_90, every test, compute-sanitizer, benchmarks
+#   make gpu-accuracy  on a machine with a GPU: every head's ResNet run beside PyTorch's, one table
 #   make pictures   the 2-D feature picture of every head, into docs/
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
@@ -105,7 +106,7 @@ LIB       := $(BUILD)/libfacet.a
 TEST_BIN  := $(BUILD)/facet_tests
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all examples test bench demo deps info clean gpu-check check-resume pictures
+.PHONY: all examples test bench demo deps info clean gpu-check gpu-accuracy check-resume pictures
 all: info $(LIB) $(TEST_BIN) $(EXAMPLE_BINS)
 examples: info $(EXAMPLE_BINS)
 
@@ -187,6 +188,10 @@ pictures: examples
 
 gpu-check:
 	@tools/gpu_check.sh
+
+# On a GPU machine: every head's ResNet accuracy row, facet and PyTorch side by side on the GPU.
+gpu-accuracy:
+	@tools/gpu_accuracy.sh
 
 clean:
 	rm -rf build

@@ -27,18 +27,7 @@ mkdir -p "$build"
 limit_build=240 limit_tests=90 limit_bench=150 limit_train=60 limit_memcheck=120 limit_sanbench=60 limit_racecheck=60
 deadline=560
 
-if compgen -G ".gpu-deps/*.deb" >/dev/null; then
-  prefix=/tmp/facet-deps
-  mkdir -p "$prefix"
-  for f in .gpu-deps/*.deb; do  # dpkg-deb where the image has it, else the .deb's own archive
-    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$f" "$prefix"; else ar p "$f" data.tar.xz | tar -xJ -C "$prefix"; fi
-  done
-  blas_inc="$prefix/usr/include/x86_64-linux-gnu/openblas-pthread"
-  blas_lib="$prefix/usr/lib/x86_64-linux-gnu/openblas-pthread"
-  export CPATH="$prefix/usr/include:$blas_inc${CPATH:+:$CPATH}"
-  export LIBRARY_PATH="$blas_lib:$prefix/usr/lib/x86_64-linux-gnu${LIBRARY_PATH:+:$LIBRARY_PATH}"
-  export LD_LIBRARY_PATH="$blas_lib:$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+source tools/gpu_deps_env.sh  # the carried packages (CPATH and friends) and $data, the dataset
 
 # step NAME SECONDS COMMAND...: runs the command, for at most SECONDS, with its output in
 # $out/NAME.log and records the result.
@@ -141,9 +130,6 @@ if [ $built -eq 0 ]; then
   gpus=$(sed -n 's/.*, \([0-9]*\) CUDA device.*/\1/p' "$out/tests.log" | head -1)
   gpus=${gpus:-0}
 fi
-# Fashion-MNIST where Debian put it, else the copy tools/gpu_deps.sh carried.
-data=/usr/share/datasets/fashion-mnist
-[ -f "$data/train-images-idx3-ubyte.gz" ] || data=.gpu-deps/fashion-mnist
 export build gpus data  # read by benches and trains, which run in a child bash
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# On a GPU machine (make gpu-accuracy): the README's accuracy rows for every head at once. Builds
+# the examples for sm_90, then trains each head's facet run (with --cuda-graph where a graph can
+# hold the head) and its PyTorch run (examples/reference/train_torch.py) side by side on the one
+# GPU, verifies facet's runs, and prints one line per head last. 128-d features, the recipe of
+# tools/accuracy_table.sh. The runs stop at a deadline so that one 10-minute call of the device tool
+# returns its table; a run cut short shows the last epoch it finished. The run folders' metrics and
+# verification go to $OUT/runs.tar.gz, the table to $OUT/accuracy.txt.
+# Usage: tools/gpu_accuracy.sh [MODEL EPOCHS [HEAD...]]   (default: resnet 15, every head)
+# On a machine without packages, run tools/gpu_deps.sh here first and carry .gpu-deps (doctest,
+# OpenBLAS and Fashion-MNIST), as for make gpu-check.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+model=${1:-resnet} epochs=${2:-15}
+shift $(($# >= 2 ? 2 : $#))
+heads=("$@")
+[ ${#heads[@]} -gt 0 ] || heads=(softmax center cosface arcface sphereface combined subcenter)
+out=${OUT:-build/gpu-accuracy}
+build=build/gpu-examples  # not build/gpu: gpu-check builds there with its own flags
+deadline=${DEADLINE:-540}  # seconds for the whole script
+mkdir -p "$out" runs
+
+source tools/gpu_deps_env.sh  # CPATH and friends for the carried packages, $data for the dataset
+
+make -j"$(nproc)" BUILD="$build" CUDA=1 CUDA_ARCH="${CUDA_ARCH:-sm_90}" "$build/examples/train" \
+  "$build/examples/verify" >"$out/build.log" 2>&1 || { echo "build failed (see $out/build.log)"; exit 1; }
+
+# Each process trains on one CPU thread (its data loading); the GPU does the rest.
+export OMP_NUM_THREADS=1
+left=$((deadline - SECONDS - 30))  # 30 s for the verifications and the table
+pids=()
+for head in "${heads[@]}"; do
+  run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
+  rm -rf "$run" "$torch_run"
+  args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs" --data "$data")
+  graph=(--cuda-graph)
+  [ "$head" = sphereface ] && graph=()  # its lambda anneals on the host
+  timeout "$left" "$build/examples/train" "${args[@]}" --device cuda "${graph[@]}" --quiet --out "$run" \
+    >"$run.log" 2>&1 &
+  pids+=($!)
+  timeout "$left" "${PYTHON_TORCH:-python3}" examples/reference/train_torch.py "${args[@]}" --device cuda --threads 1 \
+    --out "$torch_run" >"$torch_run.log" 2>&1 &
+  pids+=($!)
+done
+wait "${pids[@]}"
+
+last() {  # "EPOCHS_DONE TEST_ACCURACY" of a run folder's metrics.csv
+  if [ -f "$1/metrics.csv" ]; then awk -F, 'NR > 1 && NF { n = $1; a = $4 } END { printf "%d %.2f", n, 100 * a }' \
+    "$1/metrics.csv"; else echo "0 -"; fi
+}
+{
+  echo "== gpu-accuracy $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader
+  echo "$model, 128-d, $epochs epochs: head, facet (epochs done, test %), PyTorch (epochs done, test %), facet's verification"
+  for head in "${heads[@]}"; do
+    run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
+    verified="not verified"
+    if [ -f "$run/model.safetensors" ] &&
+      timeout 60 "$build/examples/verify" --run "$run" --device cuda >"$run/verify.txt" 2>&1; then
+      verified=$(head -1 "$run/verify.txt" | sed 's/.*verification/verification/')
+    fi
+    echo "$head | facet $(last "$run") | PyTorch $(last "$torch_run") | $verified"
+  done
+} | tee "$out/accuracy.txt"
+files=()
+for head in "${heads[@]}"; do
+  for r in runs/gpu-$model-$head-$epochs runs/gpu-torch-$model-$head-$epochs; do
+    for f in "$r.log" "$r/metrics.csv" "$r/verify.txt"; do [ -f "$f" ] && files+=("$f"); done
+  done
+done
+[ ${#files[@]} -gt 0 ] && tar -czf "$out/runs.tar.gz" "${files[@]}"
+exit 0
