@@ -31,7 +31,10 @@ struct Slot {
   long long value;
 };
 
-__global__ void check_index_range_kernel(const int64_t* index, int64_t count, int64_t bound, Slot* slot) {
+// Launched as one block of 1024 threads: the bounds make the compiler keep within the registers that
+// takes (64 a thread), else the launch could fail with "too many resources requested".
+__global__ void __launch_bounds__(1024) check_index_range_kernel(const int64_t* index, int64_t count, int64_t bound,
+                                                                 Slot* slot) {
   long long first = LLONG_MAX;  // this thread's first bad position; its later ones cannot be the block's first
   for (int64_t i = threadIdx.x; i < count; i += blockDim.x)
     if (index[i] < 0 || index[i] >= bound) {
