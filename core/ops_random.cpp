@@ -17,7 +17,7 @@ uint64_t reserve(const char* op, const Tensor& t, Generator& gen) {
   check_defined(op, t, "the target");
   check_floating(op, t);
   // The offset is host state: a graph would replay the same draw every step.
-  if (t.device().is_cuda() && cuda::is_capturing(t.device().index))
+  if (cuda::is_capturing(t.device()))
     throw Error(op, "a random draw outside a CUDA graph capture (the graph would repeat the same numbers)",
                 "a draw on " + t.device().str() + " while it is captured");
   const int words = t.dtype() == kFloat64 ? 2 : 1;

@@ -4,6 +4,8 @@
 #include <functional>
 #include <memory>
 
+#include "core/device.h"
+
 namespace facet::cuda {
 
 // A step captured once and replayed (cuda/graph.cu), as torch.cuda.CUDAGraph.
@@ -39,5 +41,7 @@ class Graph {
 };
 // Whether a Graph is capturing the stream of `device` now (false in a build without CUDA).
 bool is_capturing(int device);
+// The same for any device: false for the CPU, whose work a capture never records.
+inline bool is_capturing(const Device& device) { return device.is_cuda() && is_capturing(device.index); }
 
 }  // namespace facet::cuda

@@ -33,7 +33,7 @@ Tensor SphereProductImpl::forward(const Tensor& x, const Tensor& labels) {
   FACET_CHECK(x.defined() && x.dim() == 2 && x.size(1) == in_features, "SphereProduct",
               "features [batch, " + std::to_string(in_features) + "]", x.defined() ? x.describe() : "an undefined tensor");
   // lambda anneals with a host-side step count, which a CUDA graph would freeze.
-  FACET_CHECK(!(is_training() && x.device().is_cuda() && cuda::is_capturing(x.device().index)), "SphereProduct",
+  FACET_CHECK(!(is_training() && cuda::is_capturing(x.device())), "SphereProduct",
               "training outside a CUDA graph capture (lambda anneals with a step count kept on the host)",
               "a capture of " + x.device().str());
   const double lam = lambda();

@@ -39,7 +39,7 @@ void Adam::step() {
       Tensor p = ps[i];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      FACET_CHECK(!(p.device().is_cuda() && cuda::is_capturing(p.device().index)), "Adam step",
+      FACET_CHECK(!cuda::is_capturing(p.device()), "Adam step",
                   "an eager step: Adam's step count and bias corrections live on the host, so a CUDA graph cannot hold it",
                   "a step inside the capture on " + p.device().str() + " (use a capturable SGD there)");
       // The step count is a one-element float64 tensor on the host, so it saves with the rest of the state.

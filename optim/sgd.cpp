@@ -27,16 +27,10 @@ SGD::SGD(std::vector<Group> groups)
 SGD::SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options)
     : OptimizerWithOptions(std::move(param_lists), options, "SGD", check), device_lrs_(num_param_groups()) {}
 
-namespace {
-
-bool capturing(Device device) { return device.is_cuda() && cuda::is_capturing(device.index); }
-
-}  // namespace
-
 void SGD::set_lr(size_t group, double lr) {
   Tensor& on_device = device_lrs_.at(group);
   // Refused before anything changes, so the host's rate and the device's never disagree.
-  FACET_CHECK(!on_device.defined() || !capturing(on_device.device()), "SGD set_lr",
+  FACET_CHECK(!on_device.defined() || !cuda::is_capturing(on_device.device()), "SGD set_lr",
               "a learning rate set outside the CUDA graph capture",
               "a call inside the capture on " + on_device.device().str() + " (it would keep this rate for every replay)");
   OptimizerWithOptions::set_lr(group, lr);
@@ -46,7 +40,7 @@ void SGD::set_lr(size_t group, double lr) {
 const Tensor& SGD::lr_on(size_t group, Device device) {
   Tensor& on_device = device_lrs_[group];
   if (!on_device.defined() || on_device.device() != device) {
-    FACET_CHECK(!capturing(device), "SGD step", "a capturable SGD's first step taken before the CUDA graph capture",
+    FACET_CHECK(!cuda::is_capturing(device), "SGD step", "a capturable SGD's first step taken before the CUDA graph capture",
                 "its first step inside it (the rate would be captured with this value for good)");
     on_device = full({}, options_[group].lr_, kFloat64, device);
   }
@@ -64,7 +58,7 @@ void SGD::step() {
       const Tensor& p = ps[i];
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      const bool in_capture = capturing(p.device());
+      const bool in_capture = cuda::is_capturing(p.device());
       FACET_CHECK(!in_capture || o.capturable_, "SGD step", "SGDOptions::capturable(true) to step inside a CUDA graph capture",
                   "a plain SGD (every replay would keep the captured learning rate)");
       SgdStep s{o.lr_, o.weight_decay_, o.momentum_, o.dampening_, o.nesterov_, false};

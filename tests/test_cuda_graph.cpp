@@ -140,9 +140,17 @@ TEST_SUITE("cuda") {
     const Tensor x = xs[0].clone(), y = ys[0].clone();  // the graph's inputs
     Tensor loss;
     cuda::Graph graph;
-    graph.capture(0, [&] { loss = step(graph_net, graph_opt, x, y); });
+    bool seen_capturing = false, cpu_seen_capturing = true;
+    graph.capture(0, [&] {
+      seen_capturing = cuda::is_capturing(gpu());
+      cpu_seen_capturing = cuda::is_capturing(Device::cpu());
+      loss = step(graph_net, graph_opt, x, y);
+    });
+    CHECK(seen_capturing);
+    CHECK_FALSE(cpu_seen_capturing);
     CHECK(graph.captured());
     CHECK_FALSE(cuda::is_capturing(0));
+    CHECK_FALSE(cuda::is_capturing(gpu()));
     for (int s = 2; s < 6; ++s) {
       ops::copy_(x, xs[s]);
       ops::copy_(y, ys[s]);
