@@ -61,7 +61,8 @@ bool allow_tf32();
 //   Cudnn         cuDNN forward, backward data and backward filter (a build with USE_CUDNN=1)
 // The default is Cudnn in a USE_CUDNN=1 build, else Im2colGemm (cuBLAS's tuned GEMM is expected to
 // outrun the simple tiled kernel even after paying for the buffer; none of it is measured yet);
-// the environment variable FACET_CONV_ALGO (a name below) overrides it, read at the first use.
+// the environment variable FACET_CONV_ALGO (a name below) overrides it, read at the first use, and
+// set_conv_algorithm overrides both.
 // The CPU always runs im2col + GEMM.
 enum class ConvAlgorithm { Im2colGemm, ImplicitGemm, Cudnn };
 // facet::Error for Cudnn in a build without cuDNN (it says to rebuild with USE_CUDNN=1).
