@@ -35,11 +35,6 @@ Pool& pool(int device) {
 
 bool poison_allocations = false;
 
-// The user-facing entry points name devices by index; tensors reach here already checked.
-void check_device(int device) {
-  FACET_CHECK(device >= 0 && device < device_count(), "cuda memory",
-              "a device index in [0, " + std::to_string(device_count()) + ")", std::to_string(device));
-}
 
 std::string mib(size_t bytes) {
   char text[32];
@@ -128,21 +123,21 @@ void free_graph_pool(int device, uint64_t id) {
 }
 
 MemoryStats memory_stats(int device) {
-  check_device(device);
+  check_device_index("cuda memory", device);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
   return p.cache.stats();
 }
 
 void reset_peak_memory_stats(int device) {
-  check_device(device);
+  check_device_index("cuda memory", device);
   Pool& p = pool(device);
   std::lock_guard<std::mutex> lock(p.mutex);
   p.cache.reset_peak();
 }
 
 void empty_cache(int device) {
-  check_device(device);
+  check_device_index("cuda memory", device);
   if (is_capturing(device)) refuse_in_capture(device, "empty_cache (cudaFree waits for the device)");
   free_cached(device);
 }

@@ -16,6 +16,9 @@ cudaStream_t stream(int device);
 cublasHandle_t cublas(int device);
 // Whether the stream of `device` exists yet (never creates it).
 bool stream_ready(int device);
+// facet::Error naming `op` unless `device` is an index below device_count(): for the entry points
+// that name a device by index (tensors reach the kernels already checked).
+void check_device_index(const char* op, int device);
 // Waits for the stream of `device` (the current device), then settles the queued index checks
 // (cuda/index_checks.cu): a failed one is thrown here.
 void wait_for_stream(int device);

@@ -21,11 +21,6 @@ namespace {
 
 std::atomic<bool> capturing[kMaxDevices];
 
-void check_device(const char* op, int device) {
-  FACET_CHECK(device >= 0 && device < device_count(), op,
-              "a device index in [0, " + std::to_string(device_count()) + ")", std::to_string(device));
-}
-
 }  // namespace
 
 struct Graph::State {
@@ -74,7 +69,7 @@ Graph::~Graph() { state_->release(); }
 bool Graph::captured() const { return state_->exec != nullptr; }
 
 void Graph::capture(int device, const std::function<void()>& body) {
-  check_device("cuda::Graph::capture", device);
+  check_device_index("cuda::Graph::capture", device);
   FACET_CHECK(!captured(), "cuda::Graph::capture", "a Graph not captured yet (make a new one to capture again)",
               "one already captured");
   FACET_CHECK(!is_capturing(device), "cuda::Graph::capture", "no other capture on cuda:" + std::to_string(device),

@@ -3,6 +3,7 @@
 // means "no devices" here, never an abort at start-up.
 #include <atomic>
 #include <mutex>
+#include <string>
 
 #include "cuda/check.h"
 #include "cuda/context.h"
@@ -54,6 +55,11 @@ int device_count() {
     return n < kMaxDevices ? n : kMaxDevices;
   }();
   return count;
+}
+
+void check_device_index(const char* op, int device) {
+  FACET_CHECK(device >= 0 && device < device_count(), op,
+              "a device index in [0, " + std::to_string(device_count()) + ")", std::to_string(device));
 }
 
 cudaStream_t stream(int device) {
