@@ -7,7 +7,7 @@
 #   make deps       installs the Debian packages the build needs
 #   make gpu-check  on a machine with a GPU: build for sm_90, every test, compute-sanitizer, benchmarks
 #   make gpu-accuracy  on a machine with a GPU: every head's ResNet run beside PyTorch's, one table
-#   make pictures   the 2-D feature picture of every head, into docs/
+#   make pictures   the 2-D feature pictures (every head on the cnn, three on LeNet++), into docs/
 #
 # Knobs: CUDA=0 (build without CUDA even where nvcc exists), CUDA_ARCH=sm_90, SANITIZE=1
 # (ASan + UBSan, in a build directory of its own), USE_CUDNN=1 (link cuDNN for the cudnn convolution
@@ -182,9 +182,12 @@ deps:
 check-resume: examples
 	@tools/check_resume.sh $(BUILD)
 
-# The 2-D feature picture of every head into docs/ (seven short runs; about ten minutes on two cores).
+# The 2-D feature pictures into docs/: every head on the cnn (seven short runs; about ten minutes
+# on two cores), then softmax, center and sphereface on LeNet++ (three runs of about 20 minutes
+# each on one core).
 pictures: examples
-	@tools/feature_pictures.sh $(BUILD)
+	@MODEL=cnn tools/feature_pictures.sh $(BUILD)
+	@MODEL=lenetpp tools/feature_pictures.sh $(BUILD)
 
 gpu-check:
 	@tools/gpu_check.sh

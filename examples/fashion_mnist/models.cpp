@@ -6,10 +6,21 @@ using namespace facet;
 
 namespace {
 
+constexpr double kPReLUInitialSlope = 0.25;  // PReLU's default
+
 class LeNetPP : public Backbone {
  public:
   explicit LeNetPP(int64_t feat_dim) : Backbone("LeNetPP") {
-    auto conv = [](int64_t in, int64_t out) { return nn::Conv2d(nn::Conv2dOptions(in, out, 5).padding(2)); };
+    // He initialization for PReLU's starting slope, zero bias: with PyTorch's default (variance
+    // 1/(3 fan_in)) each of the six convolutions, with no BatchNorm after it, shrinks the signal's
+    // variance about 5x, and the net hardly trains (softmax, 2-D features, one epoch of 20 000
+    // images at --lr 0.01: 17% test accuracy; 65% with this initialization).
+    auto conv = [](int64_t in, int64_t out) {
+      nn::Conv2d c(nn::Conv2dOptions(in, out, 5).padding(2));
+      nn::init::kaiming_normal_(c->weight, kPReLUInitialSlope);
+      nn::init::zeros_(c->bias);
+      return c;
+    };
     body = register_module("body", nn::Sequential(conv(1, 32), nn::PReLU(32), conv(32, 32), nn::PReLU(32), nn::MaxPool2d(2),
                                                   conv(32, 64), nn::PReLU(64), conv(64, 64), nn::PReLU(64), nn::MaxPool2d(2),
                                                   conv(64, 128), nn::PReLU(128), conv(128, 128), nn::PReLU(128),

@@ -2,7 +2,8 @@
 // The example's backbones: images [B, 1, 28, 28] in, features [B, feat_dim] out.
 //   lenetpp  the Center-loss paper's LeNet++: three stages of two 5x5 convolutions with PReLU at
 //            32, 64 and 128 channels, each stage closed by 2x2 max-pooling, then a linear feature
-//            layer (2-D for the paper's pictures).
+//            layer (2-D for the paper's pictures); He-initialized convolutions, as it has no
+//            BatchNorm.
 //   cnn      a LeNet-sized CNN with BatchNorm: two stages of two 3x3 conv-BN-PReLU at 32 and 64
 //            channels with max-pooling, then linear + BatchNorm1d features.
 //   resnet   a small ResNet: a 3x3 stem at 32 channels, BasicBlock stages at 32, 64 and 128

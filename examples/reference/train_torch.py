@@ -101,8 +101,11 @@ class LeNetPP(nn.Module):
     def __init__(self, feat_dim):
         super().__init__()
 
-        def conv(i, o):
-            return nn.Conv2d(i, o, 5, padding=2)
+        def conv(i, o):  # He initialization for PReLU's starting slope, as models.cpp's LeNetPP
+            c = nn.Conv2d(i, o, 5, padding=2)
+            nn.init.kaiming_normal_(c.weight, a=0.25, nonlinearity="leaky_relu")
+            nn.init.zeros_(c.bias)
+            return c
 
         self.body = nn.Sequential(conv(1, 32), nn.PReLU(32), conv(32, 32), nn.PReLU(32), nn.MaxPool2d(2),
                                   conv(32, 64), nn.PReLU(64), conv(64, 64), nn.PReLU(64), nn.MaxPool2d(2),
