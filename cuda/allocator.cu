@@ -35,7 +35,6 @@ Pool& pool(int device) {
 
 bool poison_allocations = false;
 
-
 std::string mib(size_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));

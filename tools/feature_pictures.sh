@@ -5,8 +5,8 @@
 #   MODEL=cnn (default)  every head, the cnn backbone, --lr 0.1: docs/features-HEAD.png
 #   MODEL=lenetpp        the Center-loss paper's LeNet++ at --lr 0.01, for softmax, center and
 #                        sphereface: docs/features-lenetpp-HEAD.png. Without BatchNorm the
-#                        additive-margin heads (cosface, arcface, combined, subcenter) collapse
-#                        every feature onto one direction in 2-D (README, "2-D features").
+#                        additive-margin heads (cosface, arcface, combined, subcenter) did not
+#                        train on it in 2-D (README, "The same on LeNet++").
 # Ten classes share a circle at 0.63 rad each, so the margin heads get margins that fit it (their
 # 128-d margins of 0.4-0.5 rad leave almost no room for the class itself): CosFace 0.1,
 # ArcFace and sub-center 0.2 rad, combined (1, 0.1, 0.05); SphereFace keeps m = 4 (annealed in).
