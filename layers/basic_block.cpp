@@ -2,6 +2,7 @@
 
 #include "autograd/functions.h"
 #include "core/factory.h"
+#include "cuda/graph.h"
 
 namespace facet::nn {
 
@@ -20,9 +21,17 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
 // in the batchnorm's passes and neither the batchnorm's output nor its gradient is stored. The one
 // difference from relu(): a negative input gives -0.0, not 0.0 (0 · x), equal in every comparison.
 Tensor BasicBlockImpl::forward(const Tensor& x) {
-  const Tensor relu_slope = zeros({1}, x.dtype(), x.device());
-  const Tensor out = bn2(conv2(bn1->forward_prelu(conv1(x), relu_slope)));
+  const Tensor out = bn2(conv2(bn1->forward_prelu(conv1(x), relu_slope(x))));
   return relu(out + (downsample.is_empty() ? x : downsample(x)));
+}
+
+// Made once, not on every forward (on a GPU each new one is an allocation and a fill). One made
+// during a CUDA graph capture is not kept: its fill would run only when the graph replays.
+Tensor BasicBlockImpl::relu_slope(const Tensor& x) {
+  if (relu_slope_.defined() && relu_slope_.dtype() == x.dtype() && relu_slope_.device() == x.device()) return relu_slope_;
+  Tensor slope = zeros({1}, x.dtype(), x.device());
+  if (!cuda::is_capturing(x.device())) relu_slope_ = slope;
+  return slope;
 }
 
 }  // namespace facet::nn

@@ -19,6 +19,11 @@ class BasicBlockImpl : public Module {
   Conv2d conv1{nullptr}, conv2{nullptr};
   BatchNorm2d bn1{nullptr}, bn2{nullptr};
   Sequential downsample{nullptr};  // empty when the shortcut is the identity
+
+ private:
+  // The zero slope that makes bn1's fused PReLU a ReLU, in x's dtype and on its device.
+  Tensor relu_slope(const Tensor& x);
+  Tensor relu_slope_;  // kept between forwards; not a buffer, so not in the state dict
 };
 FACET_MODULE(BasicBlock);
 

@@ -129,6 +129,17 @@ TEST_CASE("BasicBlock: the fused bn1 + ReLU gives the composed block's output an
   }
 }
 
+TEST_CASE("BasicBlock: the zero slope it keeps between forwards follows the block to another dtype") {
+  nn::BasicBlock block(4, 4);
+  const Tensor x = randn({2, 4, 5, 5});
+  const Tensor once = block(x), twice = block(x);  // the second forward reuses the kept slope
+  CHECK(once.to_vector<float>() == twice.to_vector<float>());
+  block->to(kFloat64);
+  const Tensor wide = block(x.to(kFloat64));  // a float32 slope kept from before would be refused
+  CHECK(wide.dtype() == kFloat64);
+  CHECK(tests::rel_error(wide.to_vector<double>(), once.to_vector<double>()) <= 1e-5);
+}
+
 TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, and the statistics it returns") {
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); },
                    {tests::grad_input({3, 2, 2, 2}, 16), tests::grad_input({2}, 17), tests::grad_input({2}, 18)});
