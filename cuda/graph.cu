@@ -7,6 +7,7 @@
 // their verdicts, in place of one host call per kernel (a training step of the example queues a
 // few hundred).
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include "cuda/check.h"
@@ -22,6 +23,11 @@ namespace {
 std::atomic<bool> capturing[kMaxDevices];
 
 }  // namespace
+
+std::mutex& capture_start_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 struct Graph::State {
   int device = -1;
@@ -86,8 +92,11 @@ void Graph::capture(int device, const std::function<void()>& body) {
   try {
     begin_graph_checks(device, &s.checks);
     s.pool = begin_graph_pool(device);
-    capturing[device] = true;
-    FACET_CUDA_CHECK(cudaStreamBeginCapture(stream(device), cudaStreamCaptureModeRelaxed));
+    {
+      std::lock_guard<std::mutex> starting(capture_start_mutex());
+      capturing[device] = true;
+      FACET_CUDA_CHECK(cudaStreamBeginCapture(stream(device), cudaStreamCaptureModeRelaxed));
+    }
     try {
       body();
     } catch (...) {

@@ -3,6 +3,7 @@
 // a graph (CUDA sources only; the public face is cuda/runtime.h's Graph).
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ void end_graph_checks(int device);
 void queue_graph_checks(int device, const GraphChecks& checks);
 // Returns the slots to the caching allocator (the graph's replays finished); no throw.
 void free_graph_checks(GraphChecks& checks) noexcept;
+
+// cuda/graph.cu: held while a capture begins (its flag set, cudaStreamBeginCapture called). Another
+// thread that holds it sees no capture start between asking is_capturing and queuing work on a
+// stream or waiting for the device: cuda/pinned_allocator.cu releases blocks under it.
+std::mutex& capture_start_mutex();
 
 // The facet::Error for a host wait attempted inside a capture (`what`: the wait).
 [[noreturn]] void refuse_in_capture(int device, const std::string& what);

@@ -11,6 +11,7 @@
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "cuda/graph.h"
+#include "cuda/graph_hooks.h"
 #include "cuda/runtime.h"
 
 namespace facet::cuda {
@@ -19,7 +20,6 @@ namespace {
 
 constexpr size_t kGranularity = 4096;             // a page
 constexpr size_t kLargeFrom = size_t{1} << 20;   // eight classes per power of two from 1 MiB
-constexpr size_t kMaxCachedBlocks = 64;          // beyond this a released block is freed at once
 
 struct DeviceEvent {
   int device;
@@ -57,6 +57,24 @@ bool idle(const ReleasedBlock& block) {
   return true;
 }
 
+// With the cache's mutex held and no capture running. Blocks kept beyond the cap while a device
+// captured are freed once idle, so the cache does not stay at its largest for good.
+void trim(PinnedCache& c) {
+  for (auto it = c.released.begin(); it != c.released.end() && c.released.size() > kPinnedCacheCap;) {
+    bool ready = true;
+    for (const DeviceEvent& e : it->second.events) ready = ready && cudaEventQuery(e.event) == cudaSuccess;
+    cudaGetLastError();  // not ready is no error to keep; a failed query leaves the block cached
+    if (!ready) {
+      ++it;
+      continue;
+    }
+    c.keep_events(it->second.events);
+    c.sizes.erase(it->second.ptr);
+    if (cudaFreeHost(it->second.ptr) != cudaSuccess) cudaGetLastError();
+    it = c.released.erase(it);
+  }
+}
+
 }  // namespace
 
 void* pinned_allocate(size_t bytes) {
@@ -89,14 +107,19 @@ void pinned_release(void* ptr) {
   std::lock_guard<std::mutex> lock(c.mutex);
   const auto found = c.sizes.find(ptr);
   if (found == c.sizes.end()) return;
+  // A loader thread may release a batch while train's thread starts a capture: with the start
+  // held, no capture begins between the question "capturing?" and the event records or the
+  // cudaFreeHost that follow.
+  std::lock_guard<std::mutex> no_capture_starts(capture_start_mutex());
   ReleasedBlock block{ptr, {}};
   int previous = 0;
   const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
   // Beyond the cap the block is freed, unless a device is capturing: cudaFreeHost waits for every
-  // device, which a capture cannot hold (a loader thread may release a batch while train captures).
+  // device, which a capture cannot hold.
   bool any_capturing = false;
   for (int d = 0; d < device_count(); ++d) any_capturing = any_capturing || is_capturing(d);
-  bool recorded = have_previous && (c.released.size() < kMaxCachedBlocks || any_capturing);
+  if (!any_capturing) trim(c);
+  bool recorded = have_previous && (c.released.size() < kPinnedCacheCap || any_capturing);
   for (int d = 0; recorded && d < device_count(); ++d) {
     // A capturing stream is skipped: an event recorded there would join the graph, and no work
     // queued on it reads a pinned block (the capture waited for the stream first and refuses copies
@@ -123,6 +146,12 @@ void pinned_release(void* ptr) {
   c.keep_events(block.events);
   c.sizes.erase(found);
   if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
+}
+
+size_t pinned_cached_blocks() {
+  PinnedCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.released.size();
 }
 
 }  // namespace facet::cuda

@@ -34,6 +34,10 @@ void set_poison_allocations(bool poison);
 // ---- pinned host memory, for batches that move to the GPU asynchronously ----
 void* pinned_allocate(size_t bytes);
 void pinned_release(void* ptr);
+// Released blocks the pinned cache keeps for reuse: at most kPinnedCacheCap once no capture runs
+// (more may wait while one does, as freeing a block waits for every device).
+inline constexpr size_t kPinnedCacheCap = 64;
+size_t pinned_cached_blocks();
 
 // ---- transfers, on the stream of `device` (the CUDA side; the destination's for device to device).
 // A copy to the host waits for the stream; so does one from pageable host memory (the caller may

@@ -25,6 +25,7 @@ void reset_peak_memory_stats(int device) { unavailable("cuda reset_peak_memory_s
 void set_poison_allocations(bool poison) {}
 void* pinned_allocate(size_t bytes) { unavailable("pin_memory"); }
 void pinned_release(void* ptr) {}
+size_t pinned_cached_blocks() { return 0; }
 void copy_bytes(void* dst, const void* src, size_t bytes, CopyKind kind, int device, bool source_pinned) {
   unavailable("to");
 }

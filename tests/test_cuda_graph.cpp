@@ -2,6 +2,11 @@
 // eagerly; its memory stays its own while it lives; index checks run again on every replay; what a
 // graph cannot hold is refused with a facet::Error that leaves the device usable. The "cuda" suite
 // runs only where a GPU is found; the first case runs everywhere.
+#include <atomic>
+#include <exception>
+#include <thread>
+
+#include "cuda/runtime.h"
 #include "examples/fashion_mnist/graphed_step.h"
 #include "examples/fashion_mnist/options.h"
 #include "tests/helpers.h"
@@ -257,5 +262,55 @@ TEST_SUITE("cuda") {
     refused([&] { graph.replay(); }, {"cuda::Graph::replay", "a replay cannot be captured"});
     expect_error([&] { graph.capture(0, [] {}); }, {"cuda::Graph::capture", "already captured"});
     expect_error([&] { graph.capture(cuda_device_count(), [] {}); }, {"cuda::Graph::capture", "device index"});
+  }
+
+  // cuda/pinned_allocator.cu: freeing a pinned block waits for every device, which a capture
+  // cannot hold, so blocks released during one stay cached beyond the cap; the first release
+  // after it trims the cache back.
+  TEST_CASE("[cuda] pinned blocks released during a capture stay cached, and the cache shrinks to its cap after") {
+    const size_t released = cuda::kPinnedCacheCap + 16;
+    std::vector<Tensor> held;
+    for (size_t i = 0; i < released; ++i) held.push_back(empty({1024}, kFloat32).pin_memory());
+    const Tensor x = ones({8}, kFloat32, gpu());
+    Tensor y;
+    cuda::Graph graph;
+    graph.capture(0, [&] {
+      held.clear();
+      y = x * 2.0;
+    });
+    CHECK(cuda::pinned_cached_blocks() >= released);
+    empty({1024}, kFloat32).pin_memory();  // made and released outside any capture
+    CHECK(cuda::pinned_cached_blocks() <= cuda::kPinnedCacheCap);
+    graph.replay();
+    CHECK(y.to(Device::cpu()).to_vector<float>() == std::vector<float>(8, 2.0f));
+  }
+
+  // A DataLoader's thread releases pinned batches while train's thread captures its step: a
+  // capture may start between a release's "is a device capturing?" and its event records, unless
+  // the release holds the capture start (cuda/graph_hooks.h's capture_start_mutex).
+  TEST_CASE("[cuda] a thread releasing pinned blocks while graphs are captured and replayed") {
+    std::atomic<bool> done{false};
+    std::exception_ptr loader_failure;
+    std::thread loader([&] {
+      try {
+        while (!done) empty({1 << 14}, kFloat32).pin_memory().fill_(1.0);
+      } catch (...) {
+        loader_failure = std::current_exception();
+      }
+    });
+    for (int i = 0; i < 50; ++i) {
+      const Tensor batch = full({1 << 14}, static_cast<double>(i), kFloat32).pin_memory();
+      const Tensor on_gpu = batch.to(gpu());  // asynchronous: the release records events
+      Tensor y;
+      cuda::Graph graph;
+      graph.capture(0, [&] { y = on_gpu + 1.0; });
+      graph.replay();
+      const std::vector<float> got = y.to(Device::cpu()).to_vector<float>();
+      CHECK(got.front() == static_cast<float>(i + 1));
+      CHECK(got.back() == static_cast<float>(i + 1));
+    }
+    done = true;
+    loader.join();
+    CHECK(loader_failure == nullptr);
   }
 }
