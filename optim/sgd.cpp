@@ -28,23 +28,24 @@ SGD::SGD(std::vector<std::vector<Tensor>> param_lists, const SGDOptions& options
     : OptimizerWithOptions(std::move(param_lists), options, "SGD", check), device_lrs_(num_param_groups()) {}
 
 void SGD::set_lr(size_t group, double lr) {
-  Tensor& on_device = device_lrs_.at(group);
-  // Refused before anything changes, so the host's rate and the device's never disagree.
-  FACET_CHECK(!on_device.defined() || !cuda::is_capturing(on_device.device()), "SGD set_lr",
-              "a learning rate set outside the CUDA graph capture",
-              "a call inside the capture on " + on_device.device().str() + " (it would keep this rate for every replay)");
+  std::vector<Tensor>& on_devices = device_lrs_.at(group);
+  // Refused before anything changes, so the host's rate and the devices' never disagree.
+  for (const Tensor& on_device : on_devices)
+    FACET_CHECK(!cuda::is_capturing(on_device.device()), "SGD set_lr",
+                "a learning rate set outside the CUDA graph capture",
+                "a call inside the capture on " + on_device.device().str() + " (it would keep this rate for every replay)");
   OptimizerWithOptions::set_lr(group, lr);
-  if (on_device.defined()) on_device.fill_(lr);
+  for (Tensor& on_device : on_devices) on_device.fill_(lr);
 }
 
-const Tensor& SGD::lr_on(size_t group, Device device) {
-  Tensor& on_device = device_lrs_[group];
-  if (!on_device.defined() || on_device.device() != device) {
-    FACET_CHECK(!cuda::is_capturing(device), "SGD step", "a capturable SGD's first step taken before the CUDA graph capture",
-                "its first step inside it (the rate would be captured with this value for good)");
-    on_device = full({}, options_[group].lr_, kFloat64, device);
-  }
-  return on_device;
+Tensor SGD::lr_on(size_t group, Device device) {
+  std::vector<Tensor>& on_devices = device_lrs_[group];
+  for (const Tensor& on_device : on_devices)
+    if (on_device.device() == device) return on_device;
+  FACET_CHECK(!cuda::is_capturing(device), "SGD step", "a capturable SGD's first step taken before the CUDA graph capture",
+              "its first step inside it (the rate would be captured with this value for good)");
+  on_devices.push_back(full({}, options_[group].lr_, kFloat64, device));
+  return on_devices.back();
 }
 
 // One fused kernel per parameter (ops::sgd_step) instead of up to ten elementwise ops; the result

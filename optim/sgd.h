@@ -41,10 +41,12 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
   std::vector<std::string> state_names() const override { return {"momentum_buffer"}; }
 
  private:
-  // The group's rate as a float64 scalar on `device`, made (outside a capture) or refilled when
-  // it is missing or elsewhere.
-  const Tensor& lr_on(size_t group, Device device);
-  std::vector<Tensor> device_lrs_;  // per group, for capturable groups once they step
+  // The group's rate as a float64 scalar on `device`, made (outside a capture) the first time
+  // a parameter there steps.
+  Tensor lr_on(size_t group, Device device);
+  // Per group, one per device its parameters live on (a model split over GPUs), for capturable
+  // groups once they step.
+  std::vector<std::vector<Tensor>> device_lrs_;
 };
 
 }  // namespace facet::optim

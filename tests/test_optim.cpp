@@ -321,6 +321,34 @@ TEST_CASE("a capturable SGD takes its rate from memory: a scheduled run equals a
   }
 }
 
+TEST_SUITE("cuda") {
+  // A capturable group may span devices (here the CPU and a GPU, as a model split over GPUs would):
+  // each device keeps its own rate tensor, and set_lr refills every one.
+  TEST_CASE("[cuda] a capturable SGD over parameters on two devices follows the schedule on both") {
+    manual_seed(12);
+    const Tensor first = randn({5, 7}), second = randn({33});
+    Tensor a1 = first.clone().set_requires_grad(true), a2 = second.clone().set_requires_grad(true);
+    Tensor b1 = first.clone().set_requires_grad(true), b2 = second.to(Device::cuda(0)).set_requires_grad(true);
+    const auto o = optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4).nesterov(true);
+    optim::SGD plain({a1, a2}, o), capturable({b1, b2}, optim::SGDOptions(o).capturable(true));
+    optim::CosineWarmupLR plain_schedule(plain, 2, 6), capturable_schedule(capturable, 2, 6);
+    for (int step = 0; step < 6; ++step) {
+      const Tensor g1 = randn({5, 7}), g2 = randn({33});
+      plain.zero_grad();
+      capturable.zero_grad();
+      ((a1 * g1).sum() + (a2 * g2).sum()).backward();
+      (b1 * g1).sum().backward();
+      (b2 * g2.to(Device::cuda(0))).sum().backward();
+      plain.step();
+      capturable.step();
+      plain_schedule.step();
+      capturable_schedule.step();
+      CHECK(bitwise_equal(a1.detach(), b1.detach()));
+      CHECK(bitwise_equal(a2.detach(), b2.detach().to(Device::cpu())));  // the GPU's step is the CPU's, bit for bit
+    }
+  }
+}
+
 TEST_CASE("sgd_step reads the rate from an lr tensor when given one, in place of step.lr") {
   const Tensor p = full({5}, 1.0), g = full({5}, 2.0);
   ops::sgd_step(p, g, Tensor(), SgdStep{0.5, 0, 0, 0, false, false}, full({}, 0.25, kFloat64));
