@@ -63,6 +63,10 @@ enum class Reduce { Sum, Mean, Max, Argmax };
                           const Tensor& weight, const Tensor& bias, const Tensor& slope, double eps,     \
                           const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,      \
                           const Tensor& grad_slope))                                                     \
+  /* running_mean and running_var [C] updated in place from the batch's mean and biased var [C] over */ \
+  /* count values a channel (core/batchnorm_math.h); num_batches (int64 scalar, may be undefined) += 1 */ \
+  K(batch_norm_update_running, (const Tensor& running_mean, const Tensor& running_var, const Tensor& num_batches, \
+                                const Tensor& mean, const Tensor& var, double momentum, int64_t count))         \
   /* margin softmax cross-entropy (core/margin_math.h): x contiguous [B, C] (cos or logits), labels */ \
   /* int64 [B] in range; per-row loss [B] and float64 logsumexp [B]; row_grad [B]; grad_x [B, C] */ \
   K(margin_ce_forward, (const Tensor& x, const Tensor& labels, const MarginSpec& spec, double smoothing,   \

@@ -39,4 +39,23 @@ FACET_HD inline T bn_grad_input(T g, T x, T mean, const BnGradCoefficients<T>& k
   return k.scale * (g - k.mean_g) + k.xcoef * (x - mean);
 }
 
+// The running statistics' update of training mode (torch.nn.BatchNorm's): per channel
+//   running_mean = (1 - momentum) * running_mean + momentum * mean
+//   running_var  = (1 - momentum) * running_var  + momentum * M / (M - 1) * var   (var unbiased)
+// with the coefficients rounded to T and each product and the sum rounded on its own, as the same
+// update composed of elementwise ops rounds it.
+template <class T>
+struct BnRunningCoefficients {
+  T keep, take_mean, take_var;
+  FACET_HD BnRunningCoefficients(double momentum, double m)
+      : keep(static_cast<T>(1 - momentum)),
+        take_mean(static_cast<T>(momentum)),
+        take_var(static_cast<T>(momentum * m / (m - 1))) {}
+};
+
+template <class T>
+FACET_HD inline T bn_running(T running, T keep, T batch, T take) {
+  return hd::mul_add(batch, take, running * keep);
+}
+
 }  // namespace facet

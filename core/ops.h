@@ -130,6 +130,11 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, 
 // Gradients for x, weight and bias (each computed only where `needs` says), given the batch stats.
 std::array<Tensor, 3> batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& var,
                                           const Tensor& weight, double eps, std::array<bool, 3> needs);
+// Training mode's update of the running statistics in one pass (torch.nn.BatchNorm's, the
+// variance unbiased by count / (count - 1), count > 1 values a channel), in place; num_batches_tracked
+// (an int64 scalar, or undefined) counts one more batch. All on one device; the [C] tensors of one dtype.
+void batch_norm_update_running(const Tensor& running_mean, const Tensor& running_var, const Tensor& num_batches_tracked,
+                               const Tensor& mean, const Tensor& var, double momentum, int64_t count);
 // Batchnorm then PReLU in the same passes (slope [C] or [1]; undefined: batchnorm alone), and its
 // backward from the gradient of PReLU's output: x, weight, bias and slope gradients.
 Tensor batch_norm_prelu_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,

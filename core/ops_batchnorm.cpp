@@ -1,4 +1,8 @@
 // Front door of the training-mode batchnorm kernels: x [N, C, ...]; per-channel tensors [C].
+#include <cmath>
+#include <string>
+#include <utility>
+
 #include "core/factory.h"
 #include "core/ops_common.h"
 
@@ -44,6 +48,38 @@ std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x) {
   const Tensor xc = contiguous(x);
   FACET_DISPATCH("batch_norm", x, batch_norm_stats, xc, mean, var);
   return {mean, var};
+}
+
+void batch_norm_update_running(const Tensor& running_mean, const Tensor& running_var, const Tensor& num_batches_tracked,
+                               const Tensor& mean, const Tensor& var, double momentum, int64_t count) {
+  const char* op = "batch_norm running statistics";
+  check_defined(op, running_mean, "a running mean");
+  check_floating(op, running_mean);
+  FACET_CHECK(running_mean.dim() == 1 && running_mean.is_contiguous(), op, "a contiguous running mean [C]",
+              running_mean.describe());
+  const auto like_running_mean = [&](const char* name) {  // built only for an error message
+    std::string s = std::string("a contiguous ") + name + " [";
+    s += std::to_string(running_mean.size(0));
+    s += "] ";
+    s += dtype_name(running_mean.dtype());
+    s += " on ";
+    s += running_mean.device().str();
+    return s;
+  };
+  for (const auto& [t, name] : {std::pair{&running_var, "running variance"}, {&mean, "batch mean"}, {&var, "batch variance"}}) {
+    check_defined(op, *t, name);
+    FACET_CHECK(t->shape() == running_mean.shape() && t->dtype() == running_mean.dtype() &&
+                    t->device() == running_mean.device() && t->is_contiguous(),
+                op, like_running_mean(name), t->describe());
+  }
+  if (num_batches_tracked.defined())
+    FACET_CHECK(num_batches_tracked.dtype() == kInt64 && num_batches_tracked.numel() == 1 &&
+                    num_batches_tracked.device() == running_mean.device(),
+                op, "num_batches_tracked as one int64 on " + running_mean.device().str(), num_batches_tracked.describe());
+  FACET_CHECK(count > 1 && std::isfinite(momentum), op, "more than one value a channel and a finite momentum",
+              "count " + std::to_string(count) + ", momentum " + std::to_string(momentum));
+  FACET_DISPATCH(op, running_mean, batch_norm_update_running, running_mean, running_var, num_batches_tracked, mean, var,
+                 momentum, count);
 }
 
 Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight, const Tensor& bias,

@@ -181,4 +181,21 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
   });
 }
 
+void batch_norm_update_running(const Tensor& running_mean, const Tensor& running_var, const Tensor& num_batches,
+                               const Tensor& mean, const Tensor& var, double momentum, int64_t count) {
+  dispatch_floating(running_mean.dtype(), "batch_norm running statistics", [&](auto tag) {
+    using T = decltype(tag);
+    const BnRunningCoefficients<T> k(momentum, static_cast<double>(count));
+    T* rm = running_mean.data<T>();
+    T* rv = running_var.data<T>();
+    const T* bm = mean.data<T>();
+    const T* bv = var.data<T>();
+    for (int64_t ch = 0; ch < running_mean.numel(); ++ch) {
+      rm[ch] = bn_running(rm[ch], k.keep, bm[ch], k.take_mean);
+      rv[ch] = bn_running(rv[ch], k.keep, bv[ch], k.take_var);
+    }
+  });
+  if (num_batches.defined()) ++*num_batches.data<int64_t>();
+}
+
 }  // namespace facet::cpu

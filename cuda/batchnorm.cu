@@ -4,6 +4,7 @@
 // sum(g * xhat), then one elementwise pass for the input gradient (core/batchnorm_math.h).
 // Floor: stats read x twice, apply reads x and writes y, backward reads g and x twice. With a
 // PReLU slope the activation is applied (and differentiated, y recomputed) in the same passes.
+#include <algorithm>
 #include <cstdint>
 
 #include "core/batchnorm_math.h"
@@ -147,6 +148,19 @@ Slope<T> slope_arg(const Tensor& slope) {
   return {ptr_or_null<T>(slope), slope.defined() && slope.numel() == 1};
 }
 
+// The running statistics (core/batchnorm_math.h) and the batch count, in one launch in place of
+// the dozen or so (scalar fills, products, sums and copies) the same update takes composed of
+// elementwise ops.
+template <class T>
+__global__ void running_kernel(BnRunningCoefficients<T> k, T* rm, T* rv, const T* bm, const T* bv, int64_t c,
+                               int64_t* num_batches) {
+  FACET_GRID_STRIDE_LOOP(ch, c) {
+    rm[ch] = bn_running(rm[ch], k.keep, bm[ch], k.take_mean);
+    rv[ch] = bn_running(rv[ch], k.keep, bv[ch], k.take_var);
+  }
+  if (num_batches != nullptr && blockIdx.x == 0 && threadIdx.x == 0) ++*num_batches;
+}
+
 }  // namespace
 
 void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) {
@@ -202,6 +216,22 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
     grad_input_kernel<T><<<grid_for(x.numel()), kBlock, 0, stream(device)>>>(
         ptr_or_null<T>(grad), ptr_or_null<T>(x), l, ptr_or_null<T>(mean), ptr_or_null<T>(var), ptr_or_null<T>(weight),
         ptr_or_null<T>(bias), a, eps, sums.as<double>(), x.numel(), mut_or_null<T>(grad_x));
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void batch_norm_update_running(const Tensor& running_mean, const Tensor& running_var, const Tensor& num_batches,
+                               const Tensor& mean, const Tensor& var, double momentum, int64_t count) {
+  const int64_t c = running_mean.numel();
+  if (c == 0 && !num_batches.defined()) return;
+  const int device = running_mean.device().index;
+  DeviceGuard guard(device);
+  dispatch_floating(running_mean.dtype(), "batch_norm running statistics", [&](auto tag) {
+    using T = decltype(tag);
+    running_kernel<T><<<grid_for(std::max<int64_t>(c, 1)), kBlock, 0, stream(device)>>>(
+        BnRunningCoefficients<T>(momentum, static_cast<double>(count)), mut_or_null<T>(running_mean),
+        mut_or_null<T>(running_var), ptr_or_null<T>(mean), ptr_or_null<T>(var), c,
+        num_batches.defined() ? static_cast<int64_t*>(num_batches.raw_data()) : nullptr);
     FACET_CUDA_CHECK_LAUNCH();
   });
 }

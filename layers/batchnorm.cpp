@@ -38,11 +38,8 @@ Tensor BatchNormImpl::forward_prelu(const Tensor& x, const Tensor& slope) {
     Tensor mean_c, var_c;
     const Tensor y = batch_norm_prelu_train(x, weight, bias, slope, options.eps_, &mean_c, &var_c);
     NoGradGuard no_grad;
-    const double mom = options.momentum_;
-    running_mean.copy_(running_mean * (1 - mom) + mean_c.to(running_mean.dtype()) * mom);
-    running_var.copy_(running_var * (1 - mom) +
-                      var_c.to(running_var.dtype()) * (mom * static_cast<double>(m) / static_cast<double>(m - 1)));
-    num_batches_tracked.copy_(ops::binary(BinaryOp::Add, num_batches_tracked, 1.0));
+    ops::batch_norm_update_running(running_mean, running_var, num_batches_tracked, mean_c.to(running_mean.dtype()),
+                                   var_c.to(running_var.dtype()), options.momentum_, m);
     return y;
   }
   Tensor y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + options.eps_);

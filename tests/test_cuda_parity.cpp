@@ -348,6 +348,25 @@ TEST_SUITE("cuda") {
     }
   }
 
+  TEST_CASE("[cuda] batchnorm's running statistics: the GPU's update is the CPU's, bit for bit") {
+    Generator gen(43);
+    for (const int64_t c : {1, 7, 1023}) {
+      const Tensor rm = randn({c}, kFloat32, &gen), rv = rand({c}, kFloat32, &gen);
+      const Tensor bm = randn({c}, kFloat32, &gen), bv = rand({c}, kFloat32, &gen);
+      const Tensor cpu_m = rm.clone(), cpu_v = rv.clone(), cpu_n = zeros({}, kInt64);
+      const Tensor gpu_m = rm.to(gpu()), gpu_v = rv.to(gpu()), gpu_n = zeros({}, kInt64, gpu());
+      ops::batch_norm_update_running(cpu_m, cpu_v, cpu_n, bm, bv, 0.1, 50);
+      ops::batch_norm_update_running(gpu_m, gpu_v, gpu_n, bm.to(gpu()), bv.to(gpu()), 0.1, 50);
+      CHECK(gpu_m.to_vector<float>() == cpu_m.to_vector<float>());
+      CHECK(gpu_v.to_vector<float>() == cpu_v.to_vector<float>());
+      CHECK(gpu_n.item<int64_t>() == 1);
+    }
+    tests::expect_error([&] {
+      ops::batch_norm_update_running(zeros({2}, kFloat32, gpu()), ones({2}, kFloat32, gpu()), Tensor(), zeros({2}),
+                                     ones({2}, kFloat32, gpu()), 0.1, 4);
+    }, {"batch_norm running statistics", "on cuda:0"});
+  }
+
   TEST_CASE("[cuda] layers move with their module: a CNN step on the GPU matches the CPU") {
     manual_seed(5);
     nn::Sequential cpu_net(nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::PReLU(4),

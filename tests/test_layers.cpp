@@ -140,6 +140,57 @@ TEST_CASE("BasicBlock: the zero slope it keeps between forwards follows the bloc
   CHECK(tests::rel_error(wide.to_vector<double>(), once.to_vector<double>()) <= 1e-5);
 }
 
+TEST_CASE("batch_norm_update_running: torch's running statistics in one pass, bit for bit the composed update") {
+  for (const DType dtype : {kFloat32, kFloat64}) {
+    Generator gen(23);
+    const Tensor rm0 = randn({7}, dtype, &gen), rv0 = rand({7}, dtype, &gen) + 0.5;
+    const Tensor bm = randn({7}, dtype, &gen), bv = rand({7}, dtype, &gen);
+    const double mom = 0.1;
+    const int64_t count = 12;
+    const Tensor rm = rm0.clone(), rv = rv0.clone(), n = full({}, 3.0, kInt64);
+    ops::batch_norm_update_running(rm, rv, n, bm, bv, mom, count);
+    // The published formula in float64.
+    const std::vector<double> m0 = rm0.to_vector<double>(), v0 = rv0.to_vector<double>();
+    const std::vector<double> m = bm.to_vector<double>(), v = bv.to_vector<double>();
+    std::vector<double> want_mean, want_var;
+    for (size_t i = 0; i < m0.size(); ++i) {
+      want_mean.push_back((1 - mom) * m0[i] + mom * m[i]);
+      want_var.push_back((1 - mom) * v0[i] + mom * v[i] * count / (count - 1));
+    }
+    const double tol = dtype == kFloat32 ? 1e-6 : 1e-15;
+    CHECK(tests::rel_error(rm, want_mean) <= tol);
+    CHECK(tests::rel_error(rv, want_var) <= tol);
+    CHECK(n.item<int64_t>() == 4);
+    // The same update composed of elementwise ops (as BatchNorm did it before), rounded the same way.
+    const Tensor composed_mean = rm0 * (1 - mom) + bm * mom;
+    const Tensor composed_var = rv0 * (1 - mom) + bv * (mom * count / (count - 1));
+    CHECK(rm.to_vector<double>() == composed_mean.to_vector<double>());
+    CHECK(rv.to_vector<double>() == composed_var.to_vector<double>());
+  }
+  // num_batches_tracked may be left out.
+  const Tensor rm = zeros({2}), rv = ones({2});
+  ops::batch_norm_update_running(rm, rv, Tensor(), full({2}, 1.0), full({2}, 1.0), 0.5, 2);
+  CHECK(rm.to_vector<float>() == std::vector<float>{0.5f, 0.5f});
+  CHECK(rv.to_vector<float>() == std::vector<float>{1.5f, 1.5f});
+}
+
+TEST_CASE("batch_norm_update_running: bad operands are a facet::Error naming what was wrong") {
+  const Tensor rm = zeros({3}), rv = ones({3}), n = zeros({}, kInt64), bm = zeros({3}), bv = ones({3});
+  const std::vector<float> before = rm.to_vector<float>();
+  tests::expect_error([&] { ops::batch_norm_update_running(rm, rv, n, zeros({4}), bv, 0.1, 8); },
+                      {"batch_norm running statistics", "batch mean [3] float32 on cpu", "[4]"});
+  tests::expect_error([&] { ops::batch_norm_update_running(rm, rv, n, bm, ones({3}, kFloat64), 0.1, 8); },
+                      {"batch variance [3] float32", "float64"});
+  tests::expect_error([&] { ops::batch_norm_update_running(rm, rv, zeros({}), bm, bv, 0.1, 8); },
+                      {"num_batches_tracked as one int64"});
+  tests::expect_error([&] { ops::batch_norm_update_running(rm, rv, n, bm, bv, 0.1, 1); },
+                      {"more than one value a channel", "count 1"});
+  tests::expect_error([&] { ops::batch_norm_update_running(zeros({3}, kInt64), rv, n, bm, bv, 0.1, 8); },
+                      {"batch_norm running statistics"});
+  CHECK(rm.to_vector<float>() == before);  // nothing updated
+  CHECK(n.item<int64_t>() == 0);
+}
+
 TEST_CASE("the fused training batchnorm: gradcheck for input, weight and bias, and the statistics it returns") {
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return batch_norm_train(in[0], in[1], in[2], 1e-5); },
                    {tests::grad_input({3, 2, 2, 2}, 16), tests::grad_input({2}, 17), tests::grad_input({2}, 18)});
