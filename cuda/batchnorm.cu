@@ -149,8 +149,8 @@ Slope<T> slope_arg(const Tensor& slope) {
 }
 
 // The running statistics (core/batchnorm_math.h) and the batch count, in one launch in place of
-// the dozen or so (scalar fills, products, sums and copies) the same update takes composed of
-// elementwise ops.
+// the fifteen GPU operations (five scalar fills, products, sums and copies back) the same update
+// takes composed of elementwise ops.
 template <class T>
 __global__ void running_kernel(BnRunningCoefficients<T> k, T* rm, T* rv, const T* bm, const T* bv, int64_t c,
                                int64_t* num_batches) {
