@@ -7,7 +7,7 @@
 # returns its table; a run cut short shows the last epoch it finished. The run folders' metrics and
 # verification go to $OUT/runs.tar.gz, the table to $OUT/accuracy.txt.
 # Usage: tools/gpu_accuracy.sh [MODEL EPOCHS [HEAD...]]   (default: resnet 15, every head)
-# LR=x passes --lr x to both frameworks (train's default otherwise).
+# LR=x passes --lr x and BATCH=n passes --batch n to both frameworks (train's defaults otherwise).
 # On a machine without packages, run tools/gpu_deps.sh here first and carry .gpu-deps (doctest,
 # OpenBLAS and Fashion-MNIST), as for make gpu-check.
 set -uo pipefail
@@ -41,7 +41,7 @@ pids=()
 for head in "${heads[@]}"; do
   run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
   rm -rf "$run" "$torch_run"
-  args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs" --data "$data" ${LR:+--lr "$LR"})
+  args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs" --data "$data" ${LR:+--lr "$LR"} ${BATCH:+--batch "$BATCH"})
   graph=(--cuda-graph)
   [ "$head" = sphereface ] && graph=()  # its lambda anneals on the host
   timeout "$left" "$build/examples/train" "${args[@]}" --device cuda "${graph[@]}" --quiet --out "$run" \
@@ -71,7 +71,7 @@ done
 {
   echo "== gpu-accuracy $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader
-  echo "$model, 128-d, $epochs epochs, lr ${LR:-default}: head, facet (epochs done, test %), PyTorch (epochs done, test %), facet's verification"
+  echo "$model, 128-d, $epochs epochs, lr ${LR:-default}, batch ${BATCH:-default}: head, facet (epochs done, test %), PyTorch (epochs done, test %), facet's verification"
   for head in "${heads[@]}"; do
     run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
     verified=$(grep -so 'verification.*' "$run/verify.txt" || echo "not verified")  # verify writes verify.txt
