@@ -47,13 +47,21 @@ PinnedCache& cache() {
   return *c;
 }
 
-// With the cache's mutex held. Whether the work queued before the block's release has finished.
-bool idle(const ReleasedBlock& block) {
+// With the cache's mutex held. cudaSuccess once the work queued before the block's release has
+// finished, cudaErrorNotReady while some of it runs, or the first failed query's error.
+cudaError_t release_status(const ReleasedBlock& block) {
   for (const DeviceEvent& e : block.events) {
     const cudaError_t status = cudaEventQuery(e.event);
-    if (status == cudaErrorNotReady) return false;
-    if (status != cudaSuccess) FACET_CUDA_CHECK(status);
+    if (status != cudaSuccess) return status;
   }
+  return cudaSuccess;
+}
+
+// Whether the block may be handed out again; a failed query is a facet::Error.
+bool idle(const ReleasedBlock& block) {
+  const cudaError_t status = release_status(block);
+  if (status == cudaErrorNotReady) return false;
+  FACET_CUDA_CHECK(status);
   return true;
 }
 
@@ -61,10 +69,8 @@ bool idle(const ReleasedBlock& block) {
 // captured are freed once idle, so the cache does not stay at its largest for good.
 void trim(PinnedCache& c) {
   for (auto it = c.released.begin(); it != c.released.end() && c.released.size() > kPinnedCacheCap;) {
-    bool ready = true;
-    for (const DeviceEvent& e : it->second.events) ready = ready && cudaEventQuery(e.event) == cudaSuccess;
-    cudaGetLastError();  // not ready is no error to keep; a failed query leaves the block cached
-    if (!ready) {
+    if (release_status(it->second) != cudaSuccess) {  // no throw here: a failed query leaves the block cached
+      cudaGetLastError();
       ++it;
       continue;
     }
