@@ -22,6 +22,8 @@ Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor abs(const Tensor& x);
 Tensor relu(const Tensor& x);
+// relu(a + b) as one op (a residual block's tail): one pass forward, one backward.
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 // The gradient flows where lo <= x <= hi, as in PyTorch.

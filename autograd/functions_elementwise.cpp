@@ -113,9 +113,22 @@ Tensor abs(const Tensor& x) {
                   [](const Tensor& x, const Tensor&) { return ops::unary(UnaryOp::Sign, x); });
 }
 
+// Both backwards are one pass over the gradient and the output (BinaryOp::ReluBackward), not a
+// mask followed by a product.
 Tensor relu(const Tensor& x) {
-  return unary_op("ReluBackward", UnaryOp::Relu, x, 0, 0,
-                  [](const Tensor& x, const Tensor&) { return raw(BinaryOp::Gt, x, 0.0); });
+  const Tensor out = ops::unary(UnaryOp::Relu, x);
+  return record("ReluBackward", out, {x}, [y = alias(out)](const Tensor& g, const NeedsGrad&) {
+    return std::vector<Tensor>{raw(BinaryOp::ReluBackward, g, y)};
+  });
+}
+
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  const Tensor out = ops::binary(BinaryOp::AddRelu, a, b);
+  return record("AddReluBackward", out, {a, b},
+                [y = alias(out), sa = a.shape(), sb = b.shape()](const Tensor& g, const NeedsGrad& needs) {
+                  const Tensor gy = raw(BinaryOp::ReluBackward, g, y);
+                  return std::vector<Tensor>{needs[0] ? sum_to(gy, sa) : Tensor(), needs[1] ? sum_to(gy, sb) : Tensor()};
+                });
 }
 
 Tensor sigmoid(const Tensor& x) {

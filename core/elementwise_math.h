@@ -17,7 +17,8 @@ namespace facet {
 
 #define FACET_BINARY_OPS(X)                                                                 \
   X(Add, "add") X(Sub, "sub") X(Mul, "mul") X(Div, "div") X(Pow, "pow") X(Maximum, "maximum") \
-  X(Minimum, "minimum") X(Eq, "eq") X(Ne, "ne") X(Lt, "lt") X(Le, "le") X(Gt, "gt") X(Ge, "ge")
+  X(Minimum, "minimum") X(Eq, "eq") X(Ne, "ne") X(Lt, "lt") X(Le, "le") X(Gt, "gt") X(Ge, "ge") \
+  X(AddRelu, "add_relu") X(ReluBackward, "relu_backward")
 
 #define FACET_ENUM_ENTRY(name, str) name,
 enum class UnaryOp { FACET_UNARY_OPS(FACET_ENUM_ENTRY) };
@@ -71,9 +72,15 @@ FACET_HD inline T binary_fn(T x, T y) {
   else if constexpr (OP == BinaryOp::Lt) return T(x < y);
   else if constexpr (OP == BinaryOp::Le) return T(x <= y);
   else if constexpr (OP == BinaryOp::Gt) return T(x > y);
-  else {
-    static_assert(OP == BinaryOp::Ge);
-    return T(x >= y);
+  else if constexpr (OP == BinaryOp::Ge) return T(x >= y);
+  else if constexpr (OP == BinaryOp::AddRelu) {  // relu(x + y) in one pass (a residual block's tail)
+    const T sum = x + y;
+    return sum > T(0) ? sum : T(0);  // as relu: NaN maps to 0
+  } else {
+    // ReLU's gradient from the gradient x and relu's output y: x where y > 0, else 0 (a select,
+    // so an inf or NaN gradient where the unit is off gives 0, as PyTorch's threshold_backward).
+    static_assert(OP == BinaryOp::ReluBackward);
+    return y > T(0) ? x : T(0);
   }
 }
 

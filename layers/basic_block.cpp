@@ -22,7 +22,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
 // difference from relu(): a negative input gives -0.0, not 0.0 (0 · x), equal in every comparison.
 Tensor BasicBlockImpl::forward(const Tensor& x) {
   const Tensor out = bn2(conv2(bn1->forward_prelu(conv1(x), relu_slope(x))));
-  return relu(out + (downsample.is_empty() ? x : downsample(x)));
+  return add_relu(out, downsample.is_empty() ? x : downsample(x));
 }
 
 // Made once, not on every forward (on a GPU each new one is an allocation and a fill). One made

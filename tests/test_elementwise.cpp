@@ -180,6 +180,47 @@ TEST_CASE("gradcheck: binary ops, with broadcasting on either side") {
   }
 }
 
+TEST_CASE("add_relu is relu(a + b) in one op, forward and backward, with broadcasting") {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    INFO(dtype_name(dtype));
+    Generator gen(23);
+    const Tensor a = uniform({4, 33}, -2, 2, dtype, &gen).set_requires_grad(true);
+    const Tensor b = uniform({33}, -2, 2, dtype, &gen).set_requires_grad(true);
+    const Tensor g = uniform({4, 33}, -1, 1, dtype, &gen);
+    const Tensor y = add_relu(a, b);
+    const std::vector<double> av = a.to_vector<double>(), bv = b.to_vector<double>(), gv = g.to_vector<double>();
+    std::vector<double> want(av.size()), want_ga(av.size()), want_gb(bv.size(), 0.0);
+    for (size_t i = 0; i < av.size(); ++i) {
+      const double sum = av[i] + bv[i % 33];
+      want[i] = sum > 0 ? sum : 0.0;
+      want_ga[i] = sum > 0 ? gv[i] : 0.0;
+      want_gb[i % 33] += want_ga[i];
+    }
+    CHECK(tests::rel_error(y, want) < (dtype == kFloat32 ? 1e-6 : 1e-15));
+    y.backward(g);
+    CHECK(tests::rel_error(a.grad(), want_ga) < 1e-15);
+    CHECK(tests::rel_error(b.grad(), want_gb) < (dtype == kFloat32 ? 1e-6 : 1e-15));
+    // The same values and gradients as the two ops it replaces.
+    const Tensor a2 = a.detach().set_requires_grad(true), b2 = b.detach().set_requires_grad(true);
+    const Tensor y2 = relu(a2 + b2);
+    CHECK(ops::binary(BinaryOp::Eq, y, y2).sum().item<double>() == y.numel());
+    y2.backward(g);
+    CHECK(ops::binary(BinaryOp::Eq, a.grad(), a2.grad()).sum().item<double>() == a.numel());
+  }
+  // Away from the kink (a + b = 0), where finite differences would straddle two slopes.
+  const Tensor a = tensor(std::vector<double>{-2.0, -0.7, 0.4, 1.1, 2.5, -1.3}, {2, 3}).set_requires_grad(true);
+  const Tensor b = tensor(std::vector<double>{0.3, -0.2, 0.9}).set_requires_grad(true);
+  FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return add_relu(in[0], in[1]); }, (std::vector<Tensor>{a, b}));
+  tests::expect_error([] { add_relu(zeros({2, 3}), zeros({4})); }, {"add_relu", "broadcast", "[2, 3]", "[4]"});
+}
+
+TEST_CASE("relu's gradient is a select: an inf or NaN gradient where the unit is off gives 0") {
+  const Tensor x = tensor(std::vector<double>{-1.0, 2.0, -3.0, 4.0}).set_requires_grad(true);
+  relu(x).backward(tensor(std::vector<double>{INFINITY, 5.0, NAN, -6.0}));
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{0.0, 5.0, 0.0, -6.0});
+  CHECK(!std::signbit(x.grad().at<double>({0})));  // +0, where g * (x > 0) gave NaN or -0
+}
+
 TEST_CASE("gradcheck: where sends the gradient to the branch it picked") {
   const Tensor cond = tensor(std::vector<double>{1, 0, 1, 0, 0, 1}, {2, 3});
   const Tensor a = tests::grad_input({2, 3}, 3), b = tests::grad_input({3}, 4);
