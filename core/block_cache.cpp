@@ -1,5 +1,6 @@
 #include "core/block_cache.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "core/error.h"
@@ -24,18 +25,23 @@ void* BlockCache::take(size_t size) {
 }
 
 void BlockCache::add(void* ptr, size_t size) {
-  if (capturing()) owner_[ptr] = capture_;
+  if (capturing()) hold(ptr);
   stats_.current_bytes += size;
   if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
+}
+
+void BlockCache::hold(void* ptr) {
+  std::vector<PoolId>& pools = holders_[ptr];
+  if (std::find(pools.begin(), pools.end(), capture_) == pools.end()) pools.push_back(capture_);
 }
 
 void BlockCache::give_back(void* ptr, size_t size) {
   stats_.current_bytes -= size;
   stats_.cached_bytes += size;
-  auto it = owner_.find(ptr);
-  if (it == owner_.end() && capturing()) it = owner_.emplace(ptr, capture_).first;
-  if (it != owner_.end())
-    pools_[it->second][size].push_back(ptr);
+  if (capturing()) hold(ptr);  // the captured kernels may have used it
+  const auto it = holders_.find(ptr);
+  if (it != holders_.end())
+    pools_[it->second.back()][size].push_back(ptr);
   else
     shared_[size].push_back(ptr);
 }
@@ -62,15 +68,25 @@ void BlockCache::end_capture() { capture_ = 0; }
 void BlockCache::free_pool(PoolId pool) {
   const auto it = pools_.find(pool);
   if (it == pools_.end()) return;
-  for (auto& [size, list] : it->second) shared_[size].insert(shared_[size].end(), list.begin(), list.end());
+  for (auto h = holders_.begin(); h != holders_.end();) {
+    std::vector<PoolId>& pools = h->second;
+    pools.erase(std::remove(pools.begin(), pools.end(), pool), pools.end());
+    h = pools.empty() ? holders_.erase(h) : std::next(h);
+  }
+  // Its released blocks: to a pool that still holds them, else to the shared cache.
+  const FreeLists released = std::move(it->second);
   pools_.erase(it);
-  for (auto o = owner_.begin(); o != owner_.end();) o = o->second == pool ? owner_.erase(o) : std::next(o);
+  for (const auto& [size, list] : released)
+    for (void* ptr : list) {
+      const auto h = holders_.find(ptr);
+      (h != holders_.end() ? pools_[h->second.back()][size] : shared_[size]).push_back(ptr);
+    }
   if (capture_ == pool) capture_ = 0;
 }
 
 size_t BlockCache::pool_blocks(PoolId pool) const {
   size_t n = 0;
-  for (const auto& [ptr, owner] : owner_) n += owner == pool;
+  for (const auto& [ptr, pools] : holders_) n += std::find(pools.begin(), pools.end(), pool) != pools.end();
   return n;
 }
 

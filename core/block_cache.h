@@ -13,8 +13,10 @@
 //   kernels in the order they were captured, so reuse within one capture is as safe as eager reuse
 //   on one stream;
 // - a pool's block released after the capture returns to the pool, not to the shared cache;
-// - when the graph goes, free_pool() moves its released blocks to the shared cache and lets go of
-//   the ones still handed out (they return to the shared cache when released).
+// - a block can belong to several pools: one graph's output released while another captures is
+//   touched by both graphs' replays;
+// - when a graph goes, free_pool() lets go of its blocks; one that no other live pool holds moves
+//   to the shared cache if released, or becomes an ordinary block if still handed out.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -56,10 +58,12 @@ class BlockCache {
  private:
   using FreeLists = std::map<size_t, std::vector<void*>>;
   static void* pop(FreeLists& lists, size_t size);
+  void hold(void* ptr);  // the capture in progress holds ptr too
 
   FreeLists shared_;
   std::map<PoolId, FreeLists> pools_;           // each live pool's released blocks
-  std::unordered_map<void*, PoolId> owner_;     // every block a pool holds
+  // Every block a live pool holds, and which pools (the last one keeps it on its free list when released).
+  std::unordered_map<void*, std::vector<PoolId>> holders_;
   PoolId capture_ = 0, next_pool_ = 1;
   cuda::MemoryStats stats_;
 };

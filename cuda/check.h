@@ -10,7 +10,10 @@
 
 namespace facet::cuda {
 
+// Clears the runtime's last error first: a failed call leaves it set, and the next launch check
+// (cudaGetLastError) would report it again against a launch that did nothing wrong.
 [[noreturn]] inline void fail(const char* call, const char* file, int line, const std::string& what) {
+  cudaGetLastError();
   throw Error("cuda", std::string("success from ") + call + " (" + file + ":" + std::to_string(line) + ")", what);
 }
 

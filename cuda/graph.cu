@@ -21,6 +21,21 @@ namespace facet::cuda {
 namespace {
 
 std::atomic<bool> capturing[kMaxDevices];
+// Which devices a Graph::capture has claimed, from its first check to its end: two threads that
+// capture one device at once must not both get past the check and undo each other's setup.
+std::atomic<bool> claimed[kMaxDevices];
+
+struct DeviceClaim {
+  int device;
+  explicit DeviceClaim(int d) : device(d) {
+    bool free = false;
+    FACET_CHECK(claimed[d].compare_exchange_strong(free, true), "cuda::Graph::capture",
+                "no other capture on cuda:" + std::to_string(d), "one in progress");
+  }
+  ~DeviceClaim() { claimed[device] = false; }
+  DeviceClaim(const DeviceClaim&) = delete;
+  DeviceClaim& operator=(const DeviceClaim&) = delete;
+};
 
 }  // namespace
 
@@ -78,8 +93,7 @@ void Graph::capture(int device, const std::function<void()>& body) {
   check_device_index("cuda::Graph::capture", device);
   FACET_CHECK(!captured(), "cuda::Graph::capture", "a Graph not captured yet (make a new one to capture again)",
               "one already captured");
-  FACET_CHECK(!is_capturing(device), "cuda::Graph::capture", "no other capture on cuda:" + std::to_string(device),
-              "one in progress");
+  const DeviceClaim claim(device);
   DeviceGuard guard(device);
   wait_for_stream(device);  // earlier work and its index checks settle outside the graph
   State& s = *state_;

@@ -55,10 +55,18 @@ struct DeviceChecks {
   Slot* readback = nullptr;  // pinned host memory, the same layout
   GraphChecks* capture = nullptr;  // the capture in progress, if any, which takes new checks
 
+  // Both buffers or neither: a ring with device slots and no readback would be copied into null.
   void ensure_ring() {
     if (slots != nullptr) return;
-    FACET_CUDA_CHECK(cudaMalloc(&slots, kSlots * sizeof(Slot)));
-    FACET_CUDA_CHECK(cudaMallocHost(&readback, kSlots * sizeof(Slot)));
+    Slot* device_slots = nullptr;
+    FACET_CUDA_CHECK(cudaMalloc(&device_slots, kSlots * sizeof(Slot)));
+    const cudaError_t pinned = cudaMallocHost(&readback, kSlots * sizeof(Slot));
+    if (pinned != cudaSuccess) {
+      readback = nullptr;
+      cudaFree(device_slots);
+      FACET_CUDA_CHECK(pinned);
+    }
+    slots = device_slots;
   }
 };
 
@@ -104,10 +112,10 @@ void check_index_range(const int64_t* index, int64_t count, int64_t bound, int d
     }
     c.ensure_ring();
     if (c.checks.size() == kSlots) error = wait_and_settle(device, c);  // the ring is full
-    if (!error) {
-      const uint64_t s = c.checks.add(std::move(check));
-      check_index_range_kernel<<<1, 1024, 0, stream(device)>>>(index, count, bound, c.slots + s % kSlots);
+    if (!error) {  // registered only once its kernel is queued: a failed launch leaves no stale slot
+      check_index_range_kernel<<<1, 1024, 0, stream(device)>>>(index, count, bound, c.slots + c.checks.end() % kSlots);
       FACET_CUDA_CHECK_LAUNCH();
+      c.checks.add(std::move(check));
     }
   }
   if (error) throw *error;

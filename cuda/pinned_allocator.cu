@@ -36,6 +36,9 @@ struct PinnedCache {
   std::unordered_map<void*, size_t> sizes;        // every block handed out, by its class
   std::multimap<size_t, ReleasedBlock> released;  // by class, oldest first within a class
   std::vector<cudaEvent_t> spare_events[kMaxDevices];
+  // Blocks whose release could record no event while a device captured: cudaFreeHost (which waits
+  // for every device) must wait until no capture runs, and reuse is unsafe without the events.
+  std::vector<void*> free_later;
 
   void keep_events(const std::vector<DeviceEvent>& events) {
     for (const DeviceEvent& e : events) spare_events[e.device].push_back(e.event);
@@ -52,6 +55,9 @@ PinnedCache& cache() {
 cudaError_t release_status(const ReleasedBlock& block) {
   for (const DeviceEvent& e : block.events) {
     const cudaError_t status = cudaEventQuery(e.event);
+    // "Not ready" is an answer, not a failure, but the runtime keeps it as the thread's last error,
+    // where the next launch check would find it.
+    if (status == cudaErrorNotReady) cudaGetLastError();
     if (status != cudaSuccess) return status;
   }
   return cudaSuccess;
@@ -66,9 +72,13 @@ bool idle(const ReleasedBlock& block) {
 }
 
 // With the cache's mutex held and no capture running. Blocks kept beyond the cap while a device
-// captured are freed once idle, so the cache does not stay at its largest for good.
+// captured are freed once idle, so the cache does not stay at its largest for good; it stops one
+// short of the cap, so that the block being released is kept rather than freed on the spot.
 void trim(PinnedCache& c) {
-  for (auto it = c.released.begin(); it != c.released.end() && c.released.size() > kPinnedCacheCap;) {
+  for (void* ptr : c.free_later)
+    if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
+  c.free_later.clear();
+  for (auto it = c.released.begin(); it != c.released.end() && c.released.size() >= kPinnedCacheCap;) {
     if (release_status(it->second) != cudaSuccess) {  // no throw here: a failed query leaves the block cached
       cudaGetLastError();
       ++it;
@@ -151,6 +161,10 @@ void pinned_release(void* ptr) {
   cudaGetLastError();
   c.keep_events(block.events);
   c.sizes.erase(found);
+  if (any_capturing) {
+    c.free_later.push_back(ptr);
+    return;
+  }
   if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
 }
 

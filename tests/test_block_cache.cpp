@@ -103,3 +103,27 @@ TEST_CASE("block cache: two pools keep apart, and captures do not nest") {
   CHECK(cache.take(512) == block(4));
   CHECK(cache.pool_blocks(second) == 1);
 }
+
+TEST_CASE("block cache: a block two graphs touch stays out of other hands until both are freed") {
+  // Graph A's output T (allocated in A's capture) is read and released while graph B captures: both
+  // graphs' replays use T's address, so neither freed graph alone may hand it back.
+  for (bool a_first : {true, false}) {
+    INFO("graph A freed first: " << a_first);
+    BlockCache cache;
+    const BlockCache::PoolId a = cache.begin_capture();
+    cache.add(block(6), 512);
+    cache.end_capture();
+    const BlockCache::PoolId b = cache.begin_capture();
+    cache.give_back(block(6), 512);
+    cache.end_capture();
+    CHECK(cache.pool_blocks(a) == 1);
+    CHECK(cache.pool_blocks(b) == 1);
+    cache.free_pool(a_first ? a : b);
+    CHECK(cache.take(512) == nullptr);  // the other graph still replays on it
+    CHECK(cache.drain().empty());
+    CHECK(cache.pool_blocks(a_first ? b : a) == 1);
+    cache.free_pool(a_first ? b : a);
+    CHECK(cache.take(512) == block(6));
+    CHECK(cache.stats().cached_bytes == 0);
+  }
+}
