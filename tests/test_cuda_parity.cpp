@@ -113,13 +113,15 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("[cuda] binary ops with broadcasting and transposed operands") {
-    for (int op_index = 0; op_index <= static_cast<int>(BinaryOp::Ge); ++op_index) {
+    for (int op_index = 0; op_index <= static_cast<int>(BinaryOp::ReluBackward); ++op_index) {
       const BinaryOp op = static_cast<BinaryOp>(op_index);
       for (int64_t n : kSizes) {
         INFO(binary_op_name(op) << " n=" << n);
         Generator gen(n + 7);
-        const Tensor a = uniform({n, 3}, 0.5, 2.0, kFloat32, &gen), b = uniform({3}, 0.5, 2.0, kFloat32, &gen);
-        const Tensor c = uniform({3, n}, 0.5, 2.0, kFloat32, &gen);
+        // Signed operands for the two relu ops, so that both sides of their select run.
+        const double lo = op == BinaryOp::AddRelu || op == BinaryOp::ReluBackward ? -2.0 : 0.5;
+        const Tensor a = uniform({n, 3}, lo, 2.0, kFloat32, &gen), b = uniform({3}, lo, 2.0, kFloat32, &gen);
+        const Tensor c = uniform({3, n}, lo, 2.0, kFloat32, &gen);
         check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], in[1]); }, {a, b});
         check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], in[1].t()); }, {a, c});
         check_op([op](const std::vector<Tensor>& in) { return ops::binary(op, in[0], 1.25); }, {a});
@@ -319,7 +321,10 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("[cuda] fused batchnorm: statistics, forward and backward") {
-    for (const Shape& shape : {Shape{7, 3}, Shape{4, 5, 33}, Shape{2, 3, 7, 9}}) {
+    // The last three cut each channel into several chunks (cuda/batchnorm.cu's chunks_for), one of
+    // them with a plane shorter than a block (the walk's carry into the next image).
+    for (const Shape& shape : {Shape{7, 3}, Shape{4, 5, 33}, Shape{2, 3, 7, 9}, Shape{64, 3, 16, 16},
+                               Shape{600, 2, 7, 7}, Shape{9000, 3}}) {
       Generator gen(41);
       const Tensor x = randn(shape, kFloat32, &gen) * 3.0 + 1.0, w = randn({shape[1]}, kFloat32, &gen);
       const Tensor b = randn({shape[1]}, kFloat32, &gen), g = randn(shape, kFloat32, &gen);
@@ -346,6 +351,18 @@ TEST_SUITE("cuda") {
           }, {x, g, w, b, a}, 1e-4);
       }
     }
+  }
+
+  TEST_CASE("[cuda] batchnorm statistics far from zero and of an empty batch") {
+    // A mean 1e4 times the spread: the GPU's one-pass sums stay accurate (shifted by x0).
+    Generator gen(45);
+    const Tensor x = randn({256, 4, 9, 9}, kFloat32, &gen) + 1e4;
+    check_op([](const std::vector<Tensor>& in) { return ops::batch_norm_stats(in[0]).first; }, {x});
+    check_op([](const std::vector<Tensor>& in) { return ops::batch_norm_stats(in[0]).second; }, {x}, 1e-4);
+    // No values per channel: 0 / 0 on both sides.
+    const auto [mean, var] = ops::batch_norm_stats(zeros({0, 3, 2, 2}, kFloat32, gpu()));
+    for (float v : mean.to_vector<float>()) CHECK(std::isnan(v));
+    for (float v : var.to_vector<float>()) CHECK(std::isnan(v));
   }
 
   TEST_CASE("[cuda] batchnorm's running statistics: the GPU's update is the CPU's, bit for bit") {
