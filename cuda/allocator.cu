@@ -41,7 +41,12 @@ std::string mib(size_t bytes) {
   return text;
 }
 
-void free_cached(int device) {
+// The shared cache's blocks back to the driver; false (nothing freed) while the device captures:
+// cudaFree waits for the device. The start mutex keeps a capture from another thread from
+// beginning between the question and the frees.
+bool free_cached(int device) {
+  std::lock_guard<std::mutex> no_capture_starts(capture_start_mutex());
+  if (is_capturing(device)) return false;
   std::vector<void*> blocks;
   {
     Pool& p = pool(device);
@@ -50,6 +55,7 @@ void free_cached(int device) {
   }
   DeviceGuard guard(device);
   for (void* ptr : blocks) FACET_CUDA_CHECK(cudaFree(ptr));
+  return true;
 }
 
 }  // namespace
@@ -68,9 +74,8 @@ void* device_allocate(size_t bytes, int device) {
   if (!ptr) {
     cudaError_t status = cudaMalloc(&ptr, size);
     if (status == cudaErrorMemoryAllocation && !capturing) {  // give the cache back and try once more
-      cudaGetLastError();                                     // (cudaFree may not run during a capture)
-      free_cached(device);
-      status = cudaMalloc(&ptr, size);
+      cudaGetLastError();
+      if (free_cached(device)) status = cudaMalloc(&ptr, size);
     }
     if (status == cudaErrorMemoryAllocation) {
       cudaGetLastError();
@@ -137,8 +142,7 @@ void reset_peak_memory_stats(int device) {
 
 void empty_cache(int device) {
   check_device_index("cuda memory", device);
-  if (is_capturing(device)) refuse_in_capture(device, "empty_cache (cudaFree waits for the device)");
-  free_cached(device);
+  if (!free_cached(device)) refuse_in_capture(device, "empty_cache (cudaFree waits for the device)");
 }
 
 void set_poison_allocations(bool poison) { poison_allocations = poison; }
