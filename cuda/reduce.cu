@@ -5,7 +5,9 @@
 //   (cuda/block_reduce.cuh: warp shuffles, then one warp); pass 2, one block per row, combines the
 //   chunk partials. Float sums accumulate in double, int64 sums in int64, as on the CPU.
 // - inner > 1 (lanes): one thread per (outer, inner) lane walks n; neighbouring threads read
-//   neighbouring addresses, so loads coalesce.
+//   neighbouring addresses, so loads coalesce. With few lanes and a long n (a bias gradient sums
+//   [batch, 128] over the batch: 128 threads) n is cut into chunks as well, one thread per lane
+//   and chunk, and a second pass combines each lane's chunks in order.
 // Floor: one read of x at HBM bandwidth. Measured by bench/cuda_kernels.
 #include <cstdint>
 #include <type_traits>
@@ -114,6 +116,40 @@ __global__ void lanes(const T* x, int64_t outer, int64_t n, int64_t inner, O* ou
   }
 }
 
+// Chunked lanes, pass 1: work item w is lane w % lanes over chunk w / lanes of n.
+template <Reduce K, class T>
+__global__ void lane_chunks(const T* x, int64_t n, int64_t inner, int64_t lanes, int64_t chunks,
+                            Partial<AccOf<T>>* partials) {
+  FACET_GRID_STRIDE_LOOP(w, lanes * chunks) {
+    const int64_t lane = w % lanes, chunk = w / lanes;
+    const int64_t o = lane / inner, i = lane % inner;
+    const T* p = x + o * n * inner + i;
+    const int64_t begin = chunk * n / chunks, end = (chunk + 1) * n / chunks;
+    Partial<AccOf<T>> acc = identity<K, AccOf<T>>();
+    for (int64_t j = begin; j < end; ++j) acc = combine<K>(acc, element<K>(p, j, inner));
+    partials[w] = acc;
+  }
+}
+
+// Pass 2: each lane's chunks in order.
+template <Reduce K, class Acc, class O>
+__global__ void lane_finish(const Partial<Acc>* partials, int64_t lanes, int64_t chunks, int64_t n, O* out) {
+  FACET_GRID_STRIDE_LOOP(lane, lanes) {
+    Partial<Acc> acc = identity<K, Acc>();
+    for (int64_t c = 0; c < chunks; ++c) acc = combine<K>(acc, partials[c * lanes + lane]);
+    out[lane] = finish<K, Acc, O>(acc, n);
+  }
+}
+
+// Chunks per lane: enough threads to fill the device (132 SMs x 2048), each chunk at least
+// kMinLaneChunk long; 1 (no second pass) when the lanes alone fill it.
+constexpr int64_t kLaneThreads = 132 * 2048, kMinLaneChunk = 32;
+int64_t lane_chunk_count(int64_t lanes, int64_t n) {
+  const int64_t by_length = n / kMinLaneChunk, by_threads = kLaneThreads / lanes;
+  const int64_t chunks = by_length < by_threads ? by_length : by_threads;
+  return chunks < 1 ? 1 : chunks;
+}
+
 template <Reduce K, class T, class O>
 void launch(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {
   const int device = out.device().index;
@@ -122,12 +158,23 @@ void launch(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tens
   O* po = static_cast<O*>(out.raw_data());
   const int64_t lanes_count = outer * inner;
   if (lanes_count == 0) return;
+  using Acc = AccOf<T>;
   if (inner > 1 || n < kBlock) {
-    lanes<K, T, O><<<grid_for(lanes_count), kBlock, 0, s>>>(px, outer, n, inner, po);
+    const int64_t chunks = lane_chunk_count(lanes_count, n);
+    if (chunks == 1) {
+      lanes<K, T, O><<<grid_for(lanes_count), kBlock, 0, s>>>(px, outer, n, inner, po);
+      FACET_CUDA_CHECK_LAUNCH();
+      return;
+    }
+    DeviceBuffer partials(static_cast<size_t>(lanes_count * chunks) * sizeof(Partial<Acc>), device);
+    lane_chunks<K, T><<<grid_for(lanes_count * chunks), kBlock, 0, s>>>(px, n, inner, lanes_count, chunks,
+                                                                         partials.as<Partial<Acc>>());
+    FACET_CUDA_CHECK_LAUNCH();
+    lane_finish<K, Acc, O><<<grid_for(lanes_count), kBlock, 0, s>>>(partials.as<Partial<Acc>>(), lanes_count, chunks,
+                                                                    n, po);
     FACET_CUDA_CHECK_LAUNCH();
     return;
   }
-  using Acc = AccOf<T>;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   DeviceBuffer partials(static_cast<size_t>(outer * chunks) * sizeof(Partial<Acc>), device);
   row_chunks<K, T><<<static_cast<unsigned>(outer * chunks), kBlock, 0, s>>>(px, n, chunks, partials.as<Partial<Acc>>());

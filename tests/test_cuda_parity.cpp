@@ -271,6 +271,20 @@ TEST_SUITE("cuda") {
     v[15000] = NAN;
     check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0]); }, {tensor(v)}, 0.0);
     check_op([](const std::vector<Tensor>& in) { return ops::max(in[0]); }, {tensor(v)});
+    // Few lanes over a long dim (a bias gradient's shape): n cut into chunks per lane, combined in
+    // order, with a tie and a NaN in different chunks of one lane.
+    const Tensor tall = randn({5000, 3}, kFloat32, &gen);
+    for (int64_t dim : {0, 1}) {
+      check_op([=](const std::vector<Tensor>& in) { return ops::sum(in[0], dim, false); }, {tall});
+      check_op([=](const std::vector<Tensor>& in) { return ops::mean(in[0], dim, false); }, {tall});
+      check_op([=](const std::vector<Tensor>& in) { return ops::max(in[0], dim, false); }, {tall});
+      check_op([=](const std::vector<Tensor>& in) { return ops::argmax(in[0], dim, false); }, {tall}, 0.0);
+    }
+    std::vector<double> lanes(3000 * 2, 0.0);
+    lanes[2 * 100] = lanes[2 * 2500] = 9.0;  // lane 0: a tie far apart, the first index wins
+    lanes[2 * 2900 + 1] = NAN;               // lane 1: a NaN in a late chunk wins
+    check_op([](const std::vector<Tensor>& in) { return ops::argmax(in[0], 0, false); }, {tensor(lanes, {3000, 2})}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return ops::max(in[0], 0, false); }, {tensor(lanes, {3000, 2})});
     std::vector<int64_t> big(10000, int64_t{1} << 40);
     check_op([](const std::vector<Tensor>& in) { return ops::sum(in[0]); }, {tensor(big)}, 0.0);
     // Empty tensors: every op returns an empty (or zero) result without launching garbage.
