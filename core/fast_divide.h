@@ -6,18 +6,36 @@
 // divisor >= 1; the host tests check it against '/' (tests/test_fast_divide.cpp).
 #include <stdint.h>
 
+#include <string>
+
+#include "core/error.h"
 #include "core/hd.h"
 
 namespace facet {
 
+// An index split by a divisor: n = quot * divisor + rem.
+struct QuotRem {
+  int64_t quot, rem;
+};
+
+// The same split with the hardware's 64-bit '/' and '%': the CPU's path (its divider is fast)
+// and the GPU's for indices of 2^31 and more. An aggregate, so device code can build one.
+struct WideDivider {
+  int64_t divisor;
+  FACET_HD QuotRem split(int64_t n) const { return {n / divisor, n % divisor}; }
+};
+
 class FastDivider {
  public:
   FastDivider() = default;
-  // divisor >= 1 and < 2^31 (the caller's sizes).
-  explicit FastDivider(uint32_t divisor) : divisor_(divisor) {
-    while ((uint64_t{1} << shift_) < divisor) ++shift_;  // the smallest s with 2^s >= divisor
+  // divisor >= 1 and < 2^31 (the caller's sizes); anything else would divide by zero here or
+  // overflow in divide().
+  explicit FastDivider(int64_t divisor) : divisor_(static_cast<uint32_t>(divisor)) {
+    FACET_CHECK(divisor >= 1 && divisor < (int64_t{1} << 31), "facet::FastDivider",
+                "a divisor from 1 to 2^31 - 1", "divisor " + std::to_string(divisor));
+    while ((uint64_t{1} << shift_) < divisor_) ++shift_;  // the smallest s with 2^s >= divisor
     // floor(2^32 (2^s - d) / d) + 1 < 2^32, as 2^s - d < d.
-    magic_ = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift_) - divisor)) / divisor + 1);
+    magic_ = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift_) - divisor_)) / divisor_ + 1);
   }
 
   FACET_HD uint32_t divide(uint32_t n) const {
@@ -26,6 +44,11 @@ class FastDivider {
   }
   FACET_HD uint32_t remainder(uint32_t n, uint32_t quotient) const { return n - quotient * divisor_; }
   FACET_HD uint32_t divisor() const { return divisor_; }
+  // n / divisor and n % divisor for 0 <= n < 2^31.
+  FACET_HD QuotRem split(int64_t n) const {
+    const uint32_t q = divide(static_cast<uint32_t>(n));
+    return {q, remainder(static_cast<uint32_t>(n), q)};
+  }
 
  private:
   FACET_HD static uint32_t high_product(uint32_t a, uint32_t b) {

@@ -124,29 +124,21 @@ __global__ void stats_finish_kernel(const T* x, Layout l, int64_t chunks, const 
   }
 }
 
-// The channel of element e of a contiguous [N, C, inner...] tensor: (e / inner) % C.
-struct ChannelOf64 {
-  int64_t inner, c;
-  explicit ChannelOf64(const Layout& l) : inner(l.inner), c(l.c) {}
-  __device__ int64_t operator()(int64_t e) const { return (e / inner) % c; }
-};
-struct ChannelOf32 {  // when fits_fast_divide(numel)
-  FastDivider inner, c;
-  explicit ChannelOf32(const Layout& l)
-      : inner(static_cast<uint32_t>(l.inner)), c(static_cast<uint32_t>(l.c)) {}
-  __device__ int64_t operator()(int64_t e) const {
-    const uint32_t row = inner.divide(static_cast<uint32_t>(e));
-    return c.remainder(row, c.divide(row));
-  }
+// The channel of element e of a contiguous [N, C, inner...] tensor: (e / inner) % C, with
+// FastDivider when fits_fast_divide(numel), else WideDivider.
+template <class Divider>
+struct ChannelSplit {
+  Divider inner, c;
+  __device__ int64_t operator()(int64_t e) const { return c.split(inner.split(e).quot).rem; }
 };
 
 // Runs launch(channel_of) with the cheaper index math where the tensor allows it.
 template <class Launch>
 void with_channel_of(const Layout& l, int64_t total, Launch&& launch) {
   if (fits_fast_divide(total))
-    launch(ChannelOf32(l));
+    launch(ChannelSplit<FastDivider>{FastDivider(l.inner), FastDivider(l.c)});
   else
-    launch(ChannelOf64(l));
+    launch(ChannelSplit<WideDivider>{{l.inner}, {l.c}});
 }
 
 // The batchnorm output y (the backward recomputes it where PReLU follows).

@@ -65,7 +65,7 @@ Offsets<N> make_offsets(const Shape& shape, const std::array<Shape, N>& strides,
   }
   o.narrow = count > 0 && fits_fast_divide(count);  // every size is then >= 1 and < 2^31
   if (o.narrow)
-    for (int d = 0; d < nd; ++d) o.divide[d] = FastDivider(static_cast<uint32_t>(plan.shape[d]));
+    for (int d = 0; d < nd; ++d) o.divide[d] = FastDivider(plan.shape[d]);
   for (int k = 0; k < N; ++k) o.base[k] = base[k];
   return o;
 }

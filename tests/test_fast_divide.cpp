@@ -5,13 +5,14 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/fast_divide.h"
 
 using namespace facet;
 
-TEST_CASE("FastDivider divides every index below 2^31 exactly, as '/' and '%' do") {
+TEST_CASE("FastDivider divides every index below 2^31 exactly, as '/' and '%' (and WideDivider) do") {
   std::vector<uint32_t> divisors;
   for (uint32_t d = 1; d <= 1100; ++d) divisors.push_back(d);
   for (int k = 11; k <= 30; ++k)
@@ -36,6 +37,8 @@ TEST_CASE("FastDivider divides every index below 2^31 exactly, as '/' and '%' do
       if (n > top) continue;
       const uint32_t q = div.divide(n);
       wrong += q != n / d || div.remainder(n, q) != n % d;
+      const QuotRem fast = div.split(n), wide = WideDivider{d}.split(n);
+      wrong += fast.quot != wide.quot || fast.rem != wide.rem || wide.quot != n / d || wide.rem != n % d;
       ++checked;
     }
   }
@@ -50,4 +53,21 @@ TEST_CASE("FastDivider divides every index below 2^31 exactly, as '/' and '%' do
   }
   CHECK(fits_fast_divide((int64_t{1} << 31) - 1));
   CHECK(!fits_fast_divide(int64_t{1} << 31));
+}
+
+TEST_CASE("FastDivider refuses a divisor outside 1 .. 2^31 - 1 with a facet::Error") {
+  CHECK_THROWS_AS(FastDivider(0u), facet::Error);
+  CHECK_THROWS_AS(FastDivider(2147483648u), facet::Error);
+  CHECK_THROWS_AS(FastDivider(4294967295u), facet::Error);
+  CHECK_THROWS_AS(FastDivider(int64_t{-3}), facet::Error);
+  CHECK_THROWS_AS(FastDivider(int64_t{1} << 32), facet::Error);  // would wrap to 0 as a uint32_t
+  CHECK_THROWS_AS(FastDivider((int64_t{1} << 32) + 7), facet::Error);  // would wrap to 7
+  CHECK_NOTHROW(FastDivider(2147483647u));
+  try {
+    const FastDivider bad(0u);
+    (void)bad;
+    FAIL("no error for divisor 0");
+  } catch (const facet::Error& e) {
+    CHECK(std::string(e.what()).find("divisor 0") != std::string::npos);
+  }
 }
