@@ -14,31 +14,46 @@ namespace facet::cuda {
 
 namespace {
 
-template <class T>
-__global__ void im2col_kernel(const T* x, WindowGeometry g, int64_t batch, int64_t total, T* cols) {
+// Each kernel splits its element index with Divider: FastDivider where window_fits_fast_divide,
+// else WideDivider (with_dividers below).
+template <class T, class Divider>
+__global__ void im2col_kernel(const T* x, WindowGeometry g, WindowDividers<Divider> d, Divider cols, Divider batch,
+                              int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = (r * batch + b) * cols + q
-    const int64_t q = e % g.cols(), b = (e / g.cols()) % batch, r = e / (g.cols() * batch);
-    const int64_t at = im2col_source(g, r, q);
-    cols[e] = at < 0 ? T(0) : x[b * g.image_size() + at];
+    const QuotRem q = cols.split(e), rb = batch.split(q.quot);
+    const int64_t at = im2col_source(g, d, rb.quot, q.rem);
+    out[e] = at < 0 ? T(0) : x[rb.rem * g.image_size() + at];
   }
 }
 
-template <class T>
-__global__ void col2im_kernel(const T* cols, WindowGeometry g, int64_t batch, int64_t total, T* x) {
+template <class T, class Divider>
+__global__ void col2im_kernel(const T* cols, WindowGeometry g, WindowDividers<Divider> d, Divider image,
+                              int64_t batch, int64_t total, T* x) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = b * image_size + pixel
-    const int64_t p = e % g.image_size(), b = e / g.image_size();
-    x[e] = col2im_gather(g, cols + b * g.cols(), batch * g.cols(), p);
+    const QuotRem bp = image.split(e);
+    x[e] = col2im_gather(g, d, cols + bp.quot * g.cols(), batch * g.cols(), bp.rem);
   }
 }
 
-template <class T>
-__global__ void max_pool_kernel(const T* x, WindowGeometry g, int64_t total, T* out, int64_t* indices) {
+template <class T, class Divider>
+__global__ void max_pool_kernel(const T* x, WindowGeometry g, WindowDividers<Divider> d, Divider cols,
+                                Divider channels, int64_t total, T* out, int64_t* indices) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = (b * C + c) * cols + q
-    const int64_t q = e % g.cols(), c = (e / g.cols()) % g.channels, b = e / (g.cols() * g.channels);
+    const QuotRem q = cols.split(e), bc = channels.split(q.quot);
     int64_t argmax;
-    out[e] = window_max(g, x + b * g.image_size(), c, q, argmax);
+    out[e] = window_max(g, d, x + bc.quot * g.image_size(), bc.rem, q.rem, argmax);
     indices[e] = argmax;
   }
+}
+
+// Calls launch(dividers, divider_of) with FastDividers where every index of `batch` images fits,
+// else WideDividers; divider_of(n) makes the kernel's own dividers of the same kind.
+template <class Launch>
+void with_dividers(const WindowGeometry& g, int64_t batch, Launch&& launch) {
+  if (window_fits_fast_divide(g, batch))
+    launch(fast_dividers(g), [](int64_t n) { return FastDivider(n); });
+  else
+    launch(wide_dividers(g), [](int64_t n) { return WideDivider{n}; });
 }
 
 }  // namespace
@@ -50,9 +65,13 @@ void im2col(const Tensor& x, const WindowGeometry& g, const Tensor& cols) {
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "im2col", [&](auto tag) {
     using T = decltype(tag);
-    im2col_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(x.raw_data()), g, x.size(0), total,
-                                                                      static_cast<T*>(cols.raw_data()));
-    FACET_CUDA_CHECK_LAUNCH();
+    const int64_t batch = x.size(0);
+    with_dividers(g, batch, [&](auto d, auto divider_of) {
+      im2col_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          static_cast<const T*>(x.raw_data()), g, d, divider_of(g.cols()), divider_of(batch), total,
+          static_cast<T*>(cols.raw_data()));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -63,9 +82,13 @@ void col2im(const Tensor& cols, const WindowGeometry& g, const Tensor& x) {
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "col2im", [&](auto tag) {
     using T = decltype(tag);
-    col2im_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(static_cast<const T*>(cols.raw_data()), g, x.size(0), total,
-                                                                      static_cast<T*>(x.raw_data()));
-    FACET_CUDA_CHECK_LAUNCH();
+    const int64_t batch = x.size(0);
+    with_dividers(g, batch, [&](auto d, auto divider_of) {
+      col2im_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          static_cast<const T*>(cols.raw_data()), g, d, divider_of(g.image_size()), batch, total,
+          static_cast<T*>(x.raw_data()));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -76,10 +99,12 @@ void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, con
   DeviceGuard guard(device);
   dispatch_floating(x.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    max_pool_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-        static_cast<const T*>(x.raw_data()), g, total, static_cast<T*>(out.raw_data()),
-        static_cast<int64_t*>(indices.raw_data()));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(g, x.size(0), [&](auto d, auto divider_of) {
+      max_pool_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          static_cast<const T*>(x.raw_data()), g, d, divider_of(g.cols()), divider_of(g.channels), total,
+          static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 

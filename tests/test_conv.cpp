@@ -161,6 +161,54 @@ TEST_CASE("im2col_source's halves (window_origin, window_tap, tap_source), which
   }
 }
 
+TEST_CASE("the window math with FastDividers (the GPU's im2col, col2im and pooling) equals it with '/' and '%'") {
+  const ops::Window windows[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}},
+                                 {{3, 3}, {1, 1}, {2, 2}, {2, 2}},
+                                 {{2, 2}, {2, 2}, {0, 0}, {1, 1}},
+                                 {{5, 5}, {1, 1}, {2, 2}, {1, 1}},
+                                 {{3, 2}, {3, 1}, {1, 2}, {1, 3}}};
+  Generator gen(11);
+  const Tensor x = randn({2, 3, 9, 8}, kFloat64, &gen);
+  const std::vector<double> xv = x.to_vector<double>();
+  for (const ops::Window& w : windows) {
+    INFO("kernel " << w.kernel[0] << "x" << w.kernel[1] << " stride " << w.stride[0] << "," << w.stride[1]);
+    const WindowGeometry g = ops::window_geometry("test", x.shape(), w);
+    REQUIRE(window_fits_fast_divide(g, 2));
+    const WindowDividers<FastDivider> fast = fast_dividers(g);
+    const WindowDividers<WideDivider> wide = wide_dividers(g);
+    int64_t wrong = 0, checked = 0;
+    for (int64_t r = 0; r < g.rows(); ++r)
+      for (int64_t q = 0; q < g.cols(); ++q, ++checked) {
+        const WindowTap a = window_tap(g, fast, r), b = window_tap(g, wide, r);
+        wrong += a.c != b.c || a.dh != b.dh || a.dw != b.dw;
+        wrong += im2col_source(g, fast, r, q) != im2col_source(g, wide, r, q);
+      }
+    // col2im over random columns [R, 2, Q]: the same sums, in the same order, to the last bit.
+    const std::vector<double> cols = randn({g.rows(), 2, g.cols()}, kFloat64, &gen).to_vector<double>();
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t p = 0; p < g.image_size(); ++p, ++checked) {
+        const double* image_cols = cols.data() + b * g.cols();
+        wrong += col2im_gather(g, fast, image_cols, 2 * g.cols(), p) != col2im_gather(g, wide, image_cols, 2 * g.cols(), p);
+      }
+    for (int64_t c = 0; c < g.channels; ++c)
+      for (int64_t q = 0; q < g.cols(); ++q, ++checked) {
+        int64_t arg_fast = -2, arg_wide = -3;
+        const double m_fast = window_max(g, fast, xv.data(), c, q, arg_fast);
+        const double m_wide = window_max(g, wide, xv.data(), c, q, arg_wide);
+        wrong += m_fast != m_wide || arg_fast != arg_wide || arg_fast < 0 || xv[arg_fast] != m_fast;
+      }
+    CHECK(checked > 200);
+    CHECK(wrong == 0);
+  }
+  // FastDivider's range: indices of 2^31 and more, or a size of 0, take the '/' path.
+  const WindowGeometry g = ops::window_geometry("test", Shape{1, 64, 56, 56}, ops::Window{{3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  CHECK(window_fits_fast_divide(g, 256));  // 256 * 576 * 3136 = 462 422 016 column elements
+  CHECK_FALSE(window_fits_fast_divide(g, 1200));  // 2 167 603 200 >= 2^31
+  WindowGeometry empty = g;
+  empty.width = 0;
+  CHECK_FALSE(window_fits_fast_divide(empty, 1));
+}
+
 TEST_CASE("the GPU convolution algorithm switch: names, cudnn only in a USE_CUDNN=1 build; the CPU ignores it") {
   using cuda::ConvAlgorithm;
   for (ConvAlgorithm a : {ConvAlgorithm::Im2colGemm, ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Cudnn}) {
