@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/dispatch.h"
+#include "core/fast_divide.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "cuda/cuda.h"
@@ -20,49 +21,64 @@ namespace {
 // until then an index out of range reads as 0 and adds nothing, never touching memory out of bounds.
 __device__ inline bool in_range(int64_t at, int64_t n) { return at >= 0 && at < n; }
 
-template <class T>
-__global__ void index_select_kernel(const T* x, int64_t n, int64_t inner, const int64_t* index, int64_t k,
-                                    int64_t total, T* out) {
+// Each kernel splits its element index with Divider: FastDivider when the element count fits
+// fits_fast_divide (then every size does too), else WideDivider (with_dividers below).
+template <class T, class Divider>
+__global__ void index_select_kernel(const T* x, int64_t n, int64_t inner, Divider inner_div, const int64_t* index,
+                                    Divider k_div, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {  // e = (o * k + j) * inner + i
-    const int64_t i = e % inner, j = (e / inner) % k, o = e / (inner * k);
-    const int64_t at = index[j];
-    out[e] = in_range(at, n) ? x[(o * n + at) * inner + i] : T(0);
+    const QuotRem i = inner_div.split(e), oj = k_div.split(i.quot);
+    const int64_t at = index[oj.rem];
+    out[e] = in_range(at, n) ? x[(oj.quot * n + at) * inner + i.rem] : T(0);
   }
 }
 
-template <class T>
-__global__ void index_add_kernel(const int64_t* index, const T* source, int64_t n, int64_t inner, int64_t k,
-                                 int64_t total, T* out) {
+template <class T, class Divider>
+__global__ void index_add_kernel(const int64_t* index, const T* source, int64_t n, int64_t inner, Divider inner_div,
+                                 Divider k_div, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
-    const int64_t i = e % inner, j = (e / inner) % k, o = e / (inner * k);
-    const int64_t at = index[j];
-    if (in_range(at, n)) atomicAdd(out + (o * n + at) * inner + i, source[e]);
+    const QuotRem i = inner_div.split(e), oj = k_div.split(i.quot);
+    const int64_t at = index[oj.rem];
+    if (in_range(at, n)) atomicAdd(out + (oj.quot * n + at) * inner + i.rem, source[e]);
   }
 }
 
-template <class T>
-__global__ void gather_kernel(const T* x, int64_t n, int64_t inner, const int64_t* index, int64_t k, int64_t total,
-                              T* out) {
+template <class T, class Divider>
+__global__ void gather_kernel(const T* x, int64_t n, int64_t inner, Divider inner_div, const int64_t* index,
+                              Divider k_div, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
-    const int64_t i = e % inner, o = e / (inner * k);
-    const int64_t at = index[e];
-    out[e] = in_range(at, n) ? x[(o * n + at) * inner + i] : T(0);
+    const QuotRem i = inner_div.split(e);
+    const int64_t o = k_div.split(i.quot).quot, at = index[e];
+    out[e] = in_range(at, n) ? x[(o * n + at) * inner + i.rem] : T(0);
   }
 }
 
-template <class T>
-__global__ void scatter_add_kernel(const int64_t* index, const T* src, int64_t n, int64_t inner, int64_t k,
-                                   int64_t total, T* out) {
+template <class T, class Divider>
+__global__ void scatter_add_kernel(const int64_t* index, const T* src, int64_t n, int64_t inner, Divider inner_div,
+                                   Divider k_div, int64_t total, T* out) {
   FACET_GRID_STRIDE_LOOP(e, total) {
-    const int64_t i = e % inner, o = e / (inner * k);
-    const int64_t at = index[e];
-    if (in_range(at, n)) atomicAdd(out + (o * n + at) * inner + i, src[e]);
+    const QuotRem i = inner_div.split(e);
+    const int64_t o = k_div.split(i.quot).quot, at = index[e];
+    if (in_range(at, n)) atomicAdd(out + (o * n + at) * inner + i.rem, src[e]);
   }
 }
 
-template <class T>
-__global__ void one_hot_kernel(const int64_t* labels, int64_t classes, int64_t total, T* out) {
-  FACET_GRID_STRIDE_LOOP(e, total) out[e] = labels[e / classes] == e % classes ? T(1) : T(0);
+template <class T, class Divider>
+__global__ void one_hot_kernel(const int64_t* labels, Divider classes, int64_t total, T* out) {
+  FACET_GRID_STRIDE_LOOP(e, total) {
+    const QuotRem label = classes.split(e);  // (sample, class)
+    out[e] = labels[label.quot] == label.rem ? T(1) : T(0);
+  }
+}
+
+// Calls launch(divider_of), divider_of(n) making FastDividers when `total` elements fit
+// FastDivider's range (every size a kernel splits by is then 1 .. total), else WideDividers.
+template <class Launch>
+void with_dividers(int64_t total, Launch&& launch) {
+  if (fits_fast_divide(total))
+    launch([](int64_t size) { return FastDivider(size); });
+  else
+    launch([](int64_t size) { return WideDivider{size}; });
 }
 
 template <class T>
@@ -79,9 +95,11 @@ void index_select(const Tensor& x, int64_t outer, int64_t n, int64_t inner, cons
   DeviceGuard guard(device);
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    index_select_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<T>(x), n, inner, ptr<int64_t>(index), k,
-                                                                            total, mut<T>(out));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(total, [&](auto divider_of) {
+      index_select_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          ptr<T>(x), n, inner, divider_of(inner), ptr<int64_t>(index), divider_of(k), total, mut<T>(out));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -92,9 +110,11 @@ void index_add(const Tensor& index, const Tensor& source, int64_t outer, int64_t
   DeviceGuard guard(device);
   dispatch_floating(out.dtype(), "index_add", [&](auto tag) {
     using T = decltype(tag);
-    index_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<int64_t>(index), ptr<T>(source), n, inner, k,
-                                                                         total, mut<T>(out));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(total, [&](auto divider_of) {
+      index_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          ptr<int64_t>(index), ptr<T>(source), n, inner, divider_of(inner), divider_of(k), total, mut<T>(out));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -106,9 +126,11 @@ void gather(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tens
   DeviceGuard guard(device);
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    gather_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<T>(x), n, inner, ptr<int64_t>(index), k, total,
-                                                                      mut<T>(out));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(total, [&](auto divider_of) {
+      gather_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          ptr<T>(x), n, inner, divider_of(inner), ptr<int64_t>(index), divider_of(k), total, mut<T>(out));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -120,9 +142,11 @@ void scatter_add(const Tensor& index, const Tensor& src, int64_t outer, int64_t 
   DeviceGuard guard(device);
   dispatch_floating(out.dtype(), "scatter_add", [&](auto tag) {
     using T = decltype(tag);
-    scatter_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<int64_t>(index), ptr<T>(src), n, inner, k,
-                                                                           total, mut<T>(out));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(total, [&](auto divider_of) {
+      scatter_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          ptr<int64_t>(index), ptr<T>(src), n, inner, divider_of(inner), divider_of(k), total, mut<T>(out));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
@@ -133,8 +157,11 @@ void one_hot(const Tensor& labels, int64_t num_classes, const Tensor& out) {
   DeviceGuard guard(device);
   dispatch_all(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    one_hot_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<int64_t>(labels), num_classes, total, mut<T>(out));
-    FACET_CUDA_CHECK_LAUNCH();
+    with_dividers(total, [&](auto divider_of) {
+      one_hot_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<int64_t>(labels), divider_of(num_classes),
+                                                                         total, mut<T>(out));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 
