@@ -90,6 +90,19 @@ int main() {
         }), copy_gbs);
   }
 
+  // The window kernels (cuda/window.cu) on the same 256 MiB as [512, 32, 64, 64]: im2col of a
+  // 3x3, padding-1 window writes nine times the input (2.25 GiB) and reads it once, col2im the
+  // reverse, 2x2 max pooling reads it once and writes a quarter of it plus int64 indices.
+  {
+    const Tensor x = a.reshape({512, 32, 64, 64});
+    const ops::Window conv3{{3, 3}, {1, 1}, {1, 1}, {1, 1}}, pool2{{2, 2}, {2, 2}, {0, 0}, {1, 1}};
+    const Tensor cols = ops::im2col(x, conv3);
+    row("im2col 3x3 pad 1 [512, 32, 64, 64]", 10 * bytes, time_ms(10, [&] { ops::im2col(x, conv3); }), copy_gbs);
+    row("col2im 3x3 pad 1 [512, 32, 64, 64]", 10 * bytes,
+        time_ms(10, [&] { ops::col2im(cols, x.shape(), conv3); }), copy_gbs);
+    row("max_pool2d 2x2 [512, 32, 64, 64]", 1.75 * bytes, time_ms(10, [&] { ops::max_pool2d(x, pool2); }), copy_gbs);
+  }
+
   std::printf("\nsgemm C = A @ B (float32, TF32 off), TFLOP/s\n");
   std::printf("  %6s %12s %12s %8s\n", "n", "facet", "cuBLAS", "ratio");
   for (int64_t s : {1024, 4096, 8192}) {
