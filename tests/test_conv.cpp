@@ -10,6 +10,13 @@ using namespace facet;
 
 namespace {
 
+// Windows for the index-math tests: stride, padding, dilation, a 1x1 and a pooling window, and
+// rectangular ones, each window reaching at least one input pixel.
+const ops::Window kWindowCases[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}}, {{3, 3}, {1, 1}, {2, 2}, {2, 2}},
+                                    {{1, 1}, {1, 1}, {0, 0}, {1, 1}}, {{2, 2}, {2, 2}, {0, 0}, {1, 1}},
+                                    {{5, 5}, {1, 1}, {2, 2}, {1, 1}}, {{3, 2}, {2, 1}, {0, 2}, {1, 3}},
+                                    {{3, 2}, {3, 1}, {1, 2}, {1, 3}}};
+
 // out[n, o, oh, ow] = b[o] + sum_{c, ki, kj} w[o, c, ki, kj] * x[n, c, oh*s - p + ki*d, ow*s - p + kj*d]
 std::vector<double> reference_conv(const Tensor& x, const Tensor& w, const Tensor& b, Pair2 s, Pair2 p, Pair2 d,
                                    int64_t oh_n, int64_t ow_n) {
@@ -134,15 +141,10 @@ TEST_CASE("empty batches pass through convolution and pooling, forward and backw
 }
 
 TEST_CASE("im2col_source's halves (window_origin, window_tap, tap_source), which the GPU conv kernel uses, give the CPU's columns") {
-  const ops::Window windows[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}},
-                                 {{3, 3}, {1, 1}, {2, 2}, {2, 2}},
-                                 {{1, 1}, {1, 1}, {0, 0}, {1, 1}},
-                                 {{5, 5}, {1, 1}, {2, 2}, {1, 1}},
-                                 {{3, 2}, {2, 1}, {0, 2}, {1, 3}}};
   Generator gen(9);
   const Tensor x = randn({2, 3, 9, 8}, kFloat64, &gen);
   const std::vector<double> xv = x.to_vector<double>();
-  for (const ops::Window& w : windows) {
+  for (const ops::Window& w : kWindowCases) {
     INFO("kernel " << w.kernel[0] << "x" << w.kernel[1] << " stride " << w.stride[0] << "," << w.stride[1]);
     const WindowGeometry g = ops::window_geometry("test", x.shape(), w);
     const std::vector<double> cols = ops::im2col(x, w).to_vector<double>();  // [R, N, Q]
@@ -162,15 +164,10 @@ TEST_CASE("im2col_source's halves (window_origin, window_tap, tap_source), which
 }
 
 TEST_CASE("the window math with FastDividers (the GPU's im2col, col2im and pooling) equals it with '/' and '%'") {
-  const ops::Window windows[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}},
-                                 {{3, 3}, {1, 1}, {2, 2}, {2, 2}},
-                                 {{2, 2}, {2, 2}, {0, 0}, {1, 1}},
-                                 {{5, 5}, {1, 1}, {2, 2}, {1, 1}},
-                                 {{3, 2}, {3, 1}, {1, 2}, {1, 3}}};
   Generator gen(11);
   const Tensor x = randn({2, 3, 9, 8}, kFloat64, &gen);
   const std::vector<double> xv = x.to_vector<double>();
-  for (const ops::Window& w : windows) {
+  for (const ops::Window& w : kWindowCases) {
     INFO("kernel " << w.kernel[0] << "x" << w.kernel[1] << " stride " << w.stride[0] << "," << w.stride[1]);
     const WindowGeometry g = ops::window_geometry("test", x.shape(), w);
     REQUIRE(window_fits_fast_divide(g, 2));
