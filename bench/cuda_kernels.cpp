@@ -58,6 +58,8 @@ int main() {
   std::printf("memory-bound kernels, float32 (yardstick: device-to-device copy %.1f GB/s)\n", copy_gbs);
   row("copy (read + write)", 2 * bytes, copy_ms, copy_gbs);
   row("add a + b", 3 * bytes, time_ms(10, [&] { ops::binary(BinaryOp::Add, a, b); }), copy_gbs);
+  row("mul a * 0.5 (a one-element operand)", 2 * bytes, time_ms(10, [&] { ops::binary(BinaryOp::Mul, a, 0.5); }),
+      copy_gbs);
   row("exp(a)", 2 * bytes, time_ms(10, [&] { ops::unary(UnaryOp::Exp, a); }), copy_gbs);
   row("sum(a), whole", bytes, time_ms(10, [&] { ops::sum(a); }), copy_gbs);
   const Tensor m = a.reshape({8192, 8192});

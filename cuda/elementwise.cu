@@ -78,9 +78,16 @@ void launch_unary(const Tensor& x, double a, double b, const Tensor& out) {
 }
 
 // ---- binary ----
-template <BinaryOp OP, class T>
+// Which operand of a contiguous binary op is a single element broadcast over the other (a tensor
+// op a scalar: ops::binary(op, x, 0.5) expands a one-element tensor), read once per thread.
+enum class OneElement { None, A, B };
+
+template <BinaryOp OP, class T, OneElement ONE>
 __global__ void binary_contiguous(int64_t n, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ out,
                                   bool vectorized) {
+  const T a0 = ONE == OneElement::A ? *a : T(0), b0 = ONE == OneElement::B ? *b : T(0);
+  const auto a_at = [&](int64_t i) { return ONE == OneElement::A ? a0 : a[i]; };
+  const auto b_at = [&](int64_t i) { return ONE == OneElement::B ? b0 : b[i]; };
   int64_t done = 0;
   if (vectorized) {
     using P = Pack<T>;
@@ -89,15 +96,17 @@ __global__ void binary_contiguous(int64_t n, const T* __restrict__ a, const T* _
     const P* bp = reinterpret_cast<const P*>(b);
     P* op = reinterpret_cast<P*>(out);
     FACET_GRID_STRIDE_LOOP(i, packs) {
-      const P x = ap[i], y = bp[i];
-      P r;
+      P x, y, r;
+      if constexpr (ONE != OneElement::A) x = ap[i];
+      if constexpr (ONE != OneElement::B) y = bp[i];
 #pragma unroll
-      for (int k = 0; k < P::kSize; ++k) r.v[k] = binary_fn<OP>(x.v[k], y.v[k]);
+      for (int k = 0; k < P::kSize; ++k)
+        r.v[k] = binary_fn<OP>(ONE == OneElement::A ? a0 : x.v[k], ONE == OneElement::B ? b0 : y.v[k]);
       op[i] = r;
     }
     done = packs * P::kSize;
   }
-  FACET_GRID_STRIDE_LOOP(i, n - done) out[done + i] = binary_fn<OP>(a[done + i], b[done + i]);
+  FACET_GRID_STRIDE_LOOP(i, n - done) out[done + i] = binary_fn<OP>(a_at(done + i), b_at(done + i));
 }
 
 template <BinaryOp OP, class T>
@@ -116,11 +125,17 @@ void launch_binary(const Tensor& a, const Tensor& b, const Tensor& out) {
   const Offsets<3> o = make_offsets<3>(out.shape(), {out.strides(), a.strides(), b.strides()},
                                        {out.offset(), a.offset(), b.offset()});
   cudaStream_t s = stream(out.device().index);
+  const T* pa = static_cast<const T*>(a.raw_data());
+  const T* pb = static_cast<const T*>(b.raw_data());
+  T* po = static_cast<T*>(out.raw_data());
+  // Only the operands read as runs need 16-byte alignment for the vector path.
   if (all_contiguous(o)) {
-    const T* pa = static_cast<const T*>(a.raw_data());
-    const T* pb = static_cast<const T*>(b.raw_data());
-    T* po = static_cast<T*>(out.raw_data());
-    binary_contiguous<OP, T><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po, aligned16(pa) && aligned16(pb) && aligned16(po));
+    binary_contiguous<OP, T, OneElement::None><<<grid_for(n), kBlock, 0, s>>>(
+        n, pa, pb, po, aligned16(pa) && aligned16(pb) && aligned16(po));
+  } else if (n > 1 && one_run_with_strides<3>(o, {1, 1, 0})) {
+    binary_contiguous<OP, T, OneElement::B><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po, aligned16(pa) && aligned16(po));
+  } else if (n > 1 && one_run_with_strides<3>(o, {1, 0, 1})) {
+    binary_contiguous<OP, T, OneElement::A><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po, aligned16(pb) && aligned16(po));
   } else {
     binary_strided<OP, T><<<grid_for(n), kBlock, 0, s>>>(o, n, base_ptr<T>(a), base_ptr<T>(b), base_ptr_mut<T>(out));
   }

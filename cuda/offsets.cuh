@@ -70,13 +70,22 @@ Offsets<N> make_offsets(const Shape& shape, const std::array<Shape, N>& strides,
   return o;
 }
 
+// Whether, after merging, the operands are one run each with these strides (1: contiguous, 0: one
+// element broadcast over the run).
+template <int N>
+bool one_run_with_strides(const Offsets<N>& o, const std::array<int64_t, N>& strides) {
+  if (o.ndim != 1) return false;
+  for (int k = 0; k < N; ++k)
+    if (o.strides[k][0] != strides[k]) return false;
+  return true;
+}
+
 // Whether every operand is one contiguous run (after merging): the vectorized fast path.
 template <int N>
 bool all_contiguous(const Offsets<N>& o) {
-  if (o.ndim != 1) return false;
-  for (int k = 0; k < N; ++k)
-    if (o.strides[k][0] != 1) return false;
-  return true;
+  std::array<int64_t, N> ones;
+  ones.fill(1);
+  return one_run_with_strides<N>(o, ones);
 }
 
 #define FACET_GRID_STRIDE_LOOP(i, n) \
