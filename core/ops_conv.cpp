@@ -1,8 +1,8 @@
 // Front door of convolution: every check once, then the algorithm. On the CPU, a convolution runs
 // image by image (cpu/conv.cpp: im2col of one image into a cache-sized buffer and a GEMM that
 // writes the image's output in place). On the GPU under Im2colGemm, it is im2col (a column matrix
-// [C*KH*KW, N*OH*OW]) and one GEMM with the weight as [O, C*KH*KW]; its backward is two GEMMs and
-// col2im. On the GPU, ImplicitGemm runs
+// [C*KH*KW, images*OH*OW]) and one GEMM with the weight as [O, C*KH*KW] per chunk of images
+// (core/ops_conv_columns.cpp); its backward is two GEMMs and col2im. On the GPU, ImplicitGemm runs
 // facet's own forward kernel that never writes the column matrix (its backward is the GEMM one),
 // and Cudnn runs cuDNN for all three passes. The backward recomputes the columns instead of
 // keeping them from the forward: one im2col more per step, against holding a buffer of
@@ -11,6 +11,7 @@
 
 #include "core/factory.h"
 #include "core/ops_common.h"
+#include "core/ops_conv_columns.h"
 #include "cpu/conv.h"
 #include "cuda/conv.h"
 
@@ -60,11 +61,6 @@ void check_cudnn_sizes(const char* op, const Tensor& x, const Tensor& weight, co
                   " output elements");
 }
 
-// The [O, N*OH*OW] matrix of the output gradient, as the GEMMs want it.
-Tensor grad_matrix(const Tensor& grad) {
-  return reshape(transpose(grad, 0, 1), {grad.size(1), grad.size(0) * grad.size(2) * grad.size(3)});
-}
-
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvParams& p) {
@@ -78,14 +74,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     return out;
   }
   const cuda::ConvAlgorithm algorithm = algorithm_for(x, weight);
-  if (algorithm == cuda::ConvAlgorithm::Im2colGemm) {
-    // One GEMM for the whole batch: [O, R] @ [R, N*OH*OW] -> [O, N, OH, OW] -> an NCHW view.
-    const Tensor cols = im2col(xc, w);
-    Tensor y = matmul(reshape(wc, {o, g.rows()}), reshape(cols, {g.rows(), n * g.cols()}));
-    y = transpose(reshape(y, {o, n, g.out_h, g.out_w}), 0, 1);
-    // NCHW and contiguous, as PyTorch returns it (the bias add writes a fresh tensor anyway).
-    return bias.defined() ? binary(BinaryOp::Add, y, reshape(bc, {1, o, 1, 1})) : contiguous(y);
-  }
+  if (algorithm == cuda::ConvAlgorithm::Im2colGemm) return conv2d_by_columns(xc, wc, bc, g, w);
   if (algorithm == cuda::ConvAlgorithm::Cudnn) check_cudnn_sizes("conv2d", x, weight, g);
   Tensor out = output("conv2d", {n, o, g.out_h, g.out_w}, x.dtype(), x.device());
   if (algorithm == cuda::ConvAlgorithm::ImplicitGemm) cuda::conv2d_implicit_gemm(xc, wc, bc, g, out);
@@ -128,15 +117,9 @@ std::array<Tensor, 3> conv2d_backward(const Tensor& grad, const Tensor& x, const
     return out;
   }
   // Im2colGemm and ImplicitGemm: d columns = W^T @ dY, then col2im; dW = dY @ columns^T.
-  const Tensor gm = grad_matrix(gc);
-  if (needs[0]) {
-    const Tensor cols_grad = matmul(transpose(reshape(wc, {o, g.rows()}), 0, 1), gm);
-    out[0] = col2im(reshape(cols_grad, {g.rows(), n, g.cols()}), x.shape(), w);
-  }
-  if (needs[1]) {
-    const Tensor cols = reshape(im2col(xc, w), {g.rows(), n * g.cols()});
-    out[1] = reshape(matmul(gm, transpose(cols, 0, 1)), weight.shape());
-  }
+  const std::array<Tensor, 2> grads = conv2d_backward_by_columns(gc, xc, wc, g, w, {needs[0], needs[1]});
+  out[0] = grads[0];
+  out[1] = grads[1];
   return out;
 }
 

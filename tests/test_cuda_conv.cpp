@@ -6,6 +6,7 @@
 // only where a GPU is found; elsewhere the "cuda" suite is counted as skipped.
 #include <vector>
 
+#include "core/ops_conv_columns.h"
 #include "tests/helpers.h"
 
 using namespace facet;
@@ -116,6 +117,30 @@ TEST_SUITE("cuda") {
       NoGradGuard no_grad;
       const Tensor ref = conv2d(x, w, b, {1, 2}, {1, 1}, {2, 1});  // R = 30, N*OH*OW = 3 * 7 * 4 = 84
       check_close(ref, conv2d(x.to(gpu()), w.to(gpu()), b.to(gpu()), {1, 2}, {1, 1}, {2, 1}), 1e-5);
+    }
+  }
+
+  TEST_CASE("[cuda] the column convolution in chunks of images (core/ops_conv_columns.cpp) matches the CPU") {
+    // A batch is cut into chunks only past 64 MiB of columns; here the chunk size is forced.
+    Generator gen(31);
+    const ops::ConvParams p{{2, 1}, {1, 1}, {1, 2}};
+    const ops::Window w{{3, 3}, {2, 1}, {1, 1}, {1, 2}};
+    for (DType dtype : {kFloat32, kFloat64}) {
+      const Tensor x = randn({7, 3, 10, 9}, dtype, &gen), weight = randn({5, 3, 3, 3}, dtype, &gen);
+      const Tensor bias = randn({5}, dtype, &gen);
+      const WindowGeometry g = ops::window_geometry("test", x.shape(), w);
+      const Tensor want = ops::conv2d(x, weight, bias, p);
+      const Tensor grad = randn(want.shape(), dtype, &gen);
+      const auto want_grads = ops::conv2d_backward(grad, x, weight, p, {true, true, false});
+      const double tol = dtype == kFloat32 ? 1e-5 : 1e-12;
+      for (int64_t chunk : {1, 3, 7}) {
+        INFO(dtype_name(dtype) << ", images per chunk " << chunk);
+        check_close(want, ops::conv2d_by_columns(x.to(gpu()), weight.to(gpu()), bias.to(gpu()), g, w, chunk), tol);
+        const auto grads = ops::conv2d_backward_by_columns(grad.to(gpu()), x.to(gpu()), weight.to(gpu()), g, w,
+                                                           {true, true}, chunk);
+        check_close(want_grads[0], grads[0], tol);
+        check_close(want_grads[1], grads[1], tol);
+      }
     }
   }
 
