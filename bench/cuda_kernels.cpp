@@ -94,7 +94,8 @@ int main() {
 
   // The window kernels (cuda/window.cu) on the same 256 MiB as [512, 32, 64, 64]: im2col of a
   // 3x3, padding-1 window writes nine times the input (2.25 GiB) and reads it once, col2im the
-  // reverse, 2x2 max pooling reads it once and writes a quarter of it plus int64 indices.
+  // reverse, 2x2 max pooling reads it once and writes a quarter of it plus int64 indices (its
+  // backward reads those and writes the input's size).
   {
     const Tensor x = a.reshape({512, 32, 64, 64});
     const ops::Window conv3{{3, 3}, {1, 1}, {1, 1}, {1, 1}}, pool2{{2, 2}, {2, 2}, {0, 0}, {1, 1}};
@@ -103,6 +104,9 @@ int main() {
     row("col2im 3x3 pad 1 [512, 32, 64, 64]", 10 * bytes,
         time_ms(10, [&] { ops::col2im(cols, x.shape(), conv3); }), copy_gbs);
     row("max_pool2d 2x2 [512, 32, 64, 64]", 1.75 * bytes, time_ms(10, [&] { ops::max_pool2d(x, pool2); }), copy_gbs);
+    const auto [pooled, indices] = ops::max_pool2d(x, pool2);
+    row("max_pool2d backward 2x2 [512, 32, 64, 64]", 1.75 * bytes,
+        time_ms(10, [&] { ops::max_pool2d_backward(pooled, indices, x.shape(), pool2); }), copy_gbs);
   }
 
   std::printf("\nsgemm C = A @ B (float32, TF32 off), TFLOP/s\n");

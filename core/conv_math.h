@@ -100,17 +100,16 @@ FACET_HD inline int64_t im2col_source(const WindowGeometry& g, int64_t row, int6
   return im2col_source(g, wide_dividers(g), row, col);
 }
 
-// col2im, gathered: the sum of every column element that im2col copied from image offset `pixel`
-// (c, ih, iw). `cols` points at the image's first column of row 0; rows are `row_stride` apart
-// (N * OH * OW in the batched layout). Walking the window positions that reach this pixel
-// (instead of scattering from the columns) keeps the sum's order fixed, so both backends are
-// deterministic without atomics.
-template <class T, class Divider>
-FACET_HD T col2im_gather(const WindowGeometry& g, const WindowDividers<Divider>& d, const T* cols, int64_t row_stride,
-                         int64_t pixel) {
+// Calls visit(c, row, col) for every column element that im2col copies from image offset `pixel`
+// (c, ih, iw): each window position col = oh * OW + ow that covers the pixel, with the tap row =
+// (c, ki, kj) it covers it by; ki, then kj, ascending. Walking the windows that reach a pixel
+// (instead of scattering from the windows) lets each backend's backward write every input element
+// once, in a fixed order: deterministic without atomics.
+template <class Divider, class Visit>
+FACET_HD void for_each_window_reading(const WindowGeometry& g, const WindowDividers<Divider>& d, int64_t pixel,
+                                      Visit&& visit) {
   const QuotRem w_split = d.width.split(pixel), h_split = d.height.split(w_split.quot);
   const int64_t iw = w_split.rem, ih = h_split.rem, c = h_split.quot;
-  T sum = T(0);
   for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
     const int64_t h = ih + g.pad_h - ki * g.dilation_h;  // = oh * stride_h
     if (h < 0) continue;
@@ -121,15 +120,38 @@ FACET_HD T col2im_gather(const WindowGeometry& g, const WindowDividers<Divider>&
       if (w < 0) continue;
       const QuotRem ow = d.stride_w.split(w);
       if (ow.rem != 0 || ow.quot >= g.out_w) continue;
-      const int64_t row = (c * g.kernel_h + ki) * g.kernel_w + kj, col = oh.quot * g.out_w + ow.quot;
-      sum += cols[row * row_stride + col];
+      visit(c, (c * g.kernel_h + ki) * g.kernel_w + kj, oh.quot * g.out_w + ow.quot);
     }
   }
+}
+
+// col2im, gathered: the sum of every column element that im2col copied from image offset `pixel`.
+// `cols` points at the image's first column of row 0; rows are `row_stride` apart (N * OH * OW in
+// the batched layout).
+template <class T, class Divider>
+FACET_HD T col2im_gather(const WindowGeometry& g, const WindowDividers<Divider>& d, const T* cols, int64_t row_stride,
+                         int64_t pixel) {
+  T sum = T(0);
+  for_each_window_reading(g, d, pixel, [&](int64_t, int64_t row, int64_t col) { sum += cols[row * row_stride + col]; });
   return sum;
 }
 template <class T>
 FACET_HD T col2im_gather(const WindowGeometry& g, const T* cols, int64_t row_stride, int64_t pixel) {
   return col2im_gather(g, wide_dividers(g), cols, row_stride, pixel);
+}
+
+// Max pooling's backward, gathered: the sum of the output gradients of the windows over image
+// offset `pixel` whose maximum was that pixel. `grad` and `indices` point at one image's
+// [C, OH, OW] outputs; indices are max_pool2d's (offsets in the image), from this window.
+template <class T, class Divider>
+FACET_HD T max_pool_gather(const WindowGeometry& g, const WindowDividers<Divider>& d, const T* grad,
+                           const int64_t* indices, int64_t pixel) {
+  T sum = T(0);
+  for_each_window_reading(g, d, pixel, [&](int64_t c, int64_t, int64_t col) {
+    const int64_t at = c * g.cols() + col;
+    if (indices[at] == pixel) sum += grad[at];
+  });
+  return sum;
 }
 
 // Max over the window of output (c, oh, ow) of one image; `argmax` gets the winning offset inside

@@ -3,6 +3,7 @@
 #include "core/factory.h"
 #include "core/ops_common.h"
 #include "cpu/conv.h"
+#include "cuda/conv.h"
 
 namespace facet::ops {
 
@@ -77,26 +78,21 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w) {
   return {out, indices};
 }
 
-Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape) {
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape, const Window& w) {
   const char* op = "max_pool2d backward";
   check_defined(op, grad, "the output gradient");
   check_floating(op, grad);
-  FACET_CHECK(input_shape.size() == 4 && grad.dim() == 4 && grad.size(0) == input_shape[0] &&
-                  grad.size(1) == input_shape[1] && indices.shape() == grad.shape() && indices.dtype() == kInt64,
-              op, "an output gradient and int64 indices [N, C, OH, OW] for input " + shape_str(input_shape),
+  const WindowGeometry g = window_geometry(op, input_shape, w);
+  const Shape out_shape{input_shape[0], input_shape[1], g.out_h, g.out_w};
+  FACET_CHECK(grad.shape() == out_shape && indices.shape() == out_shape && indices.dtype() == kInt64, op,
+              "an output gradient and int64 indices " + shape_str(out_shape) + " for input " + shape_str(input_shape),
               "gradient " + grad.describe() + ", indices " + indices.describe());
   check_same_device(op, grad, indices);
+  Tensor out = output(op, input_shape, grad.dtype(), grad.device());
   const Tensor gc = contiguous(grad), ic = contiguous(indices);
-  if (grad.device().is_cpu()) {
-    Tensor out = output(op, input_shape, grad.dtype(), grad.device());
-    cpu::max_pool2d_backward(gc, ic, out);
-    return out;
-  }
-  const int64_t n = input_shape[0], image = input_shape[1] * input_shape[2] * input_shape[3];
-  const int64_t outputs = n == 0 ? 0 : grad.numel() / n;
-  const Tensor flat = scatter_add(zeros({n, image}, grad.dtype(), grad.device()), 1, reshape(ic, {n, outputs}),
-                                  reshape(gc, {n, outputs}));
-  return reshape(flat, input_shape);
+  if (grad.device().is_cpu()) cpu::max_pool2d_backward(gc, ic, out);
+  else cuda::max_pool2d_backward(gc, ic, g, out);
+  return out;
 }
 
 }  // namespace facet::ops

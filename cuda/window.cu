@@ -1,12 +1,13 @@
-// im2col, col2im and max pooling on the GPU: one thread per output element, each calling the
-// per-element function of core/conv_math.h that the CPU loops call. col2im gathers (no atomics),
-// so it is deterministic. Launch: grid-stride over the outputs. Floor: one write per output and
+// im2col, col2im, max pooling and its backward on the GPU: one thread per output element, each
+// calling a per-element function of core/conv_math.h that the CPU tests check. col2im and the
+// pooling backward gather (no atomics), so they are deterministic. Launch: grid-stride over the outputs. Floor: one write per output and
 // one read per input element touched (reads of overlapping windows mostly hit L2).
 #include <cstdint>
 
 #include "core/dispatch.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/conv.h"
 #include "cuda/cuda.h"
 #include "cuda/offsets.cuh"
 
@@ -43,6 +44,16 @@ __global__ void max_pool_kernel(const T* x, WindowGeometry g, WindowDividers<Div
     int64_t argmax;
     out[e] = window_max(g, d, x + bc.quot * g.image_size(), bc.rem, q.rem, argmax);
     indices[e] = argmax;
+  }
+}
+
+template <class T, class Divider>
+__global__ void max_pool_backward_kernel(const T* grad, const int64_t* indices, WindowGeometry g,
+                                         WindowDividers<Divider> d, Divider image, int64_t total, T* grad_x) {
+  FACET_GRID_STRIDE_LOOP(e, total) {  // e = b * image_size + pixel
+    const QuotRem bp = image.split(e);
+    const int64_t outputs = bp.quot * g.channels * g.cols();  // image b's first output
+    grad_x[e] = max_pool_gather(g, d, grad + outputs, indices + outputs, bp.rem);
   }
 }
 
@@ -103,6 +114,25 @@ void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, con
       max_pool_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
           static_cast<const T*>(x.raw_data()), g, d, divider_of(g.cols()), divider_of(g.channels), total,
           static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()));
+      FACET_CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+// A gather, not a scatter: each input element sums the gradients of the windows over it whose
+// maximum it was, in a fixed order. No zero fill, no atomics, and deterministic even where
+// windows overlap. Floor: one write of the input gradient, and the reads of grad and indices.
+void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const WindowGeometry& g, const Tensor& grad_x) {
+  const int64_t total = grad_x.numel();
+  if (total == 0) return;
+  const int device = grad_x.device().index;
+  DeviceGuard guard(device);
+  dispatch_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    with_dividers(g, grad_x.size(0), [&](auto d, auto divider_of) {
+      max_pool_backward_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
+          static_cast<const T*>(grad.raw_data()), static_cast<const int64_t*>(indices.raw_data()), g, d,
+          divider_of(g.image_size()), total, static_cast<T*>(grad_x.raw_data()));
       FACET_CUDA_CHECK_LAUNCH();
     });
   });

@@ -198,6 +198,33 @@ TEST_CASE("the window math with FastDividers (the GPU's im2col, col2im and pooli
     CHECK(checked > 200);
     CHECK(wrong == 0);
   }
+  // Max pooling's gathered backward (the GPU's) against the CPU's scatter: the indices of a
+  // max_pool2d, random output gradients; overlapping windows, dilation, padding up to half the kernel.
+  const Tensor input = randn({2, 3, 9, 8}, kFloat64, &gen);
+  const ops::Window pools[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1}}, {{3, 3}, {1, 1}, {1, 1}, {1, 1}},
+                               {{2, 2}, {2, 2}, {0, 0}, {1, 1}}, {{5, 5}, {1, 1}, {2, 2}, {1, 1}},
+                               {{3, 2}, {2, 1}, {1, 1}, {2, 1}}};
+  for (const ops::Window& w : pools) {
+    INFO("pooling kernel " << w.kernel[0] << "x" << w.kernel[1] << " stride " << w.stride[0] << "," << w.stride[1]);
+    const WindowGeometry g = ops::window_geometry("test", input.shape(), w);
+    const auto [values, indices] = ops::max_pool2d(input, w);
+    const Tensor grad = randn(values.shape(), kFloat64, &gen);
+    const std::vector<double> want = ops::max_pool2d_backward(grad, indices, input.shape(), w).to_vector<double>();
+    const std::vector<double> gv = grad.to_vector<double>();
+    const std::vector<int64_t> iv = indices.to_vector<int64_t>();
+    const int64_t outputs = g.channels * g.cols();
+    int64_t wrong = 0, hit = 0;
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t p = 0; p < g.image_size(); ++p) {
+        const double fast = max_pool_gather(g, fast_dividers(g), gv.data() + b * outputs, iv.data() + b * outputs, p);
+        const double wide = max_pool_gather(g, wide_dividers(g), gv.data() + b * outputs, iv.data() + b * outputs, p);
+        const double expected = want[b * g.image_size() + p];
+        wrong += fast != wide || std::abs(fast - expected) > 1e-14 * (1 + std::abs(expected));
+        hit += expected != 0.0;
+      }
+    CHECK(wrong == 0);
+    CHECK(hit > 0);
+  }
   // FastDivider's range: indices of 2^31 and more, or a size of 0, take the '/' path.
   const WindowGeometry g = ops::window_geometry("test", Shape{1, 64, 56, 56}, ops::Window{{3, 3}, {1, 1}, {1, 1}, {1, 1}});
   CHECK(window_fits_fast_divide(g, 256));  // 256 * 576 * 3136 = 462 422 016 column elements

@@ -71,14 +71,18 @@ TEST_CASE("max_pool2d on the CPU: the 2x2 loop and the general loop agree; the s
   for (const ops::Window& w : {ops::Window{{3, 3}, {1, 1}, {1, 1}}, ops::Window{{2, 2}, {2, 2}}}) {
     const auto [o, i] = ops::max_pool2d(x, w);
     const Tensor g = randn(o.shape(), kFloat64, &gen);
-    const Tensor got = ops::max_pool2d_backward(g, i, x.shape());
+    const Tensor got = ops::max_pool2d_backward(g, i, x.shape(), w);
     const int64_t outputs = o.numel() / 3;
     const Tensor want = ops::scatter_add(zeros({3, 4 * 9 * 10}, kFloat64), 1, ops::reshape(i, {3, outputs}),
                                          ops::reshape(g, {3, outputs}));
     CHECK(tests::rel_error(got, want.to_vector<double>()) < 1e-15);
   }
-  tests::expect_error([&] { ops::max_pool2d_backward(zeros({3, 4, 4, 5}, kFloat64), ops::cast(idx, kFloat64), x.shape()); },
-                      {"max_pool2d backward", "int64 indices"});
+  const ops::Window w2{{2, 2}, {2, 2}};
+  tests::expect_error([&] { ops::max_pool2d_backward(zeros({3, 4, 4, 5}, kFloat64), ops::cast(idx, kFloat64), x.shape(), w2); },
+                      {"max_pool2d backward", "int64 indices [3, 4, 4, 5]"});
+  // A gradient of another window's output shape (3x3, stride 1, padding 1: [3, 4, 9, 10]).
+  tests::expect_error([&] { ops::max_pool2d_backward(zeros({3, 4, 9, 10}, kFloat64), idx, x.shape(), w2); },
+                      {"max_pool2d backward", "[3, 4, 4, 5]", "gradient float64[3, 4, 9, 10]"});
   const Tensor gi = tests::grad_input({2, 3, 6, 8}, 41);
   FACET_CHECK_GRAD([](const std::vector<Tensor>& in) { return max_pool2d(in[0], {2, 2}); }, {gi});
 }

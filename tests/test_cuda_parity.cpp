@@ -319,6 +319,13 @@ TEST_SUITE("cuda") {
       check_op([](const std::vector<Tensor>& in) { return ops::max_pool2d(in[0], ops::Window{{3, 3}, {2, 2}, {1, 1}}).second; },
                {x}, 0.0);
       check_op([](const std::vector<Tensor>& in) { return avg_pool2d(in[0], {2, 2}); }, {x});
+      // The gathered backward (cuda/window.cu) against the CPU's scatter, overlapping windows too.
+      for (const ops::Window& pool : {ops::Window{{2, 2}, {2, 2}}, ops::Window{{3, 3}, {2, 2}, {1, 1}}}) {
+        const auto [values, indices] = ops::max_pool2d(x, pool);
+        const Tensor g = randn(values.shape(), kFloat32, &gen);
+        check_op([&](const std::vector<Tensor>& in) { return ops::max_pool2d_backward(in[0], in[1], x.shape(), pool); },
+                 {g, indices});
+      }
     }
     const Tensor x = randn({4, 3, 9, 8}, kFloat32, &gen), wt = randn({5, 3, 3, 3}, kFloat32, &gen);
     const Tensor b = randn({5}, kFloat32, &gen);
