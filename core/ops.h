@@ -100,8 +100,9 @@ Tensor col2im(const Tensor& cols, const Shape& input_shape, const Window& w);
 // Max over each window (padding never wins) and the winner's offset inside its image [C, H, W].
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w);
 // Its backward for the indices max_pool2d gave with window w: each output gradient added at its
-// index (offset in the image) into zeros of input_shape. CPU: a scatter per channel plane; CUDA:
-// a gather per input element over the windows covering it (core/conv_math.h's max_pool_gather).
+// index (offset in the image) into zeros of input_shape. CPU: a scatter per channel plane (an
+// index outside its plane is a facet::Error); CUDA: a gather per input element over the windows
+// covering it (core/conv_math.h's max_pool_gather; an index outside its window adds nothing).
 Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape, const Window& w);
 
 // PReLU (core/ops_prelu.cpp): y = x > 0 ? x : a * x, slope a [C] along dim 1 or [1] shared. Its

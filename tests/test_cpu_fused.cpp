@@ -80,6 +80,14 @@ TEST_CASE("max_pool2d on the CPU: the 2x2 loop and the general loop agree; the s
   const ops::Window w2{{2, 2}, {2, 2}};
   tests::expect_error([&] { ops::max_pool2d_backward(zeros({3, 4, 4, 5}, kFloat64), ops::cast(idx, kFloat64), x.shape(), w2); },
                       {"max_pool2d backward", "int64 indices [3, 4, 4, 5]"});
+  // An index outside its channel's plane (9 x 10 = 90 elements a plane) would write elsewhere.
+  const Tensor g2 = zeros({3, 4, 4, 5}, kFloat64);
+  for (int64_t bad : {int64_t{-1}, int64_t{90}, int64_t{4 * 90}}) {  // output 0 is channel 0's
+    Tensor wrong = ops::clone(idx);
+    wrong.data<int64_t>()[0] = bad;
+    tests::expect_error([&] { ops::max_pool2d_backward(g2, wrong, x.shape(), w2); },
+                        {"max_pool2d backward", "inside its channel's plane", "index " + std::to_string(bad) + " at output 0"});
+  }
   // A gradient of another window's output shape (3x3, stride 1, padding 1: [3, 4, 9, 10]).
   tests::expect_error([&] { ops::max_pool2d_backward(zeros({3, 4, 9, 10}, kFloat64), idx, x.shape(), w2); },
                       {"max_pool2d backward", "[3, 4, 4, 5]", "gradient float64[3, 4, 9, 10]"});
