@@ -27,8 +27,8 @@ struct WindowGeometry {
 
 // The sizes the index math below divides by. The functions taking a WindowDividers<Divider> split
 // indices with Divider (core/fast_divide.h): WideDivider is '/' and '%', FastDivider the GPU's
-// 32-bit multiply-and-shift, up to eight of which an element of col2im or pooling would otherwise
-// spend as emulated 64-bit divisions. The overloads without one use WideDivider.
+// 32-bit multiply-and-shift (an element of im2col or col2im split its indices with 12 to 16
+// emulated 64-bit divisions before). The overloads without one use WideDivider.
 template <class Divider>
 struct WindowDividers {
   Divider out_w, kernel_w, kernel_h, width, height, stride_h, stride_w;
@@ -103,8 +103,8 @@ FACET_HD inline int64_t im2col_source(const WindowGeometry& g, int64_t row, int6
 // Calls visit(c, row, col) for every column element that im2col copies from image offset `pixel`
 // (c, ih, iw): each window position col = oh * OW + ow that covers the pixel, with the tap row =
 // (c, ki, kj) it covers it by; ki, then kj, ascending. Walking the windows that reach a pixel
-// (instead of scattering from the windows) lets each backend's backward write every input element
-// once, in a fixed order: deterministic without atomics.
+// (instead of scattering from the windows) lets a backward write every input element once, in a
+// fixed order: deterministic without atomics.
 template <class Divider, class Visit>
 FACET_HD void for_each_window_reading(const WindowGeometry& g, const WindowDividers<Divider>& d, int64_t pixel,
                                       Visit&& visit) {
