@@ -57,65 +57,60 @@ __global__ void max_pool_backward_kernel(const T* grad, const int64_t* indices, 
   }
 }
 
-// Calls launch(dividers, divider_of) with FastDividers where every index of `batch` images fits,
-// else WideDividers; divider_of(n) makes the kernel's own dividers of the same kind.
+// Runs launch(tag, dividers, divider_of, total, stream) for a kernel with one thread per element
+// of `out` (none when it is empty), on its device, for the dtype's T = decltype(tag): with
+// FastDividers where every index of `batch` images fits, else WideDividers; divider_of(n) makes
+// the kernel's own dividers of the same kind.
 template <class Launch>
-void with_dividers(const WindowGeometry& g, int64_t batch, Launch&& launch) {
-  if (window_fits_fast_divide(g, batch))
-    launch(fast_dividers(g), [](int64_t n) { return FastDivider(n); });
-  else
-    launch(wide_dividers(g), [](int64_t n) { return WideDivider{n}; });
-}
-
-}  // namespace
-
-void im2col(const Tensor& x, const WindowGeometry& g, const Tensor& cols) {
-  const int64_t total = cols.numel();
-  if (total == 0) return;
-  const int device = cols.device().index;
-  DeviceGuard guard(device);
-  dispatch_floating(x.dtype(), "im2col", [&](auto tag) {
-    using T = decltype(tag);
-    const int64_t batch = x.size(0);
-    with_dividers(g, batch, [&](auto d, auto divider_of) {
-      im2col_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          static_cast<const T*>(x.raw_data()), g, d, divider_of(g.cols()), divider_of(batch), total,
-          static_cast<T*>(cols.raw_data()));
-      FACET_CUDA_CHECK_LAUNCH();
-    });
-  });
-}
-
-void col2im(const Tensor& cols, const WindowGeometry& g, const Tensor& x) {
-  const int64_t total = x.numel();
-  if (total == 0) return;
-  const int device = x.device().index;
-  DeviceGuard guard(device);
-  dispatch_floating(x.dtype(), "col2im", [&](auto tag) {
-    using T = decltype(tag);
-    const int64_t batch = x.size(0);
-    with_dividers(g, batch, [&](auto d, auto divider_of) {
-      col2im_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          static_cast<const T*>(cols.raw_data()), g, d, divider_of(g.image_size()), batch, total,
-          static_cast<T*>(x.raw_data()));
-      FACET_CUDA_CHECK_LAUNCH();
-    });
-  });
-}
-
-void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, const Tensor& indices) {
+void launch_window_kernel(const char* name, DType dtype, const Tensor& out, const WindowGeometry& g, int64_t batch,
+                          Launch&& launch) {
   const int64_t total = out.numel();
   if (total == 0) return;
   const int device = out.device().index;
   DeviceGuard guard(device);
-  dispatch_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+  dispatch_floating(dtype, name, [&](auto tag) {
+    if (window_fits_fast_divide(g, batch))
+      launch(tag, fast_dividers(g), [](int64_t n) { return FastDivider(n); }, total, stream(device));
+    else
+      launch(tag, wide_dividers(g), [](int64_t n) { return WideDivider{n}; }, total, stream(device));
+    FACET_CUDA_CHECK_LAUNCH();
+  });
+}
+
+template <class T>
+const T* in(const Tensor& t) { return static_cast<const T*>(t.raw_data()); }
+template <class T>
+T* out_ptr(const Tensor& t) { return static_cast<T*>(t.raw_data()); }
+
+}  // namespace
+
+void im2col(const Tensor& x, const WindowGeometry& g, const Tensor& cols) {
+  const int64_t batch = x.size(0);
+  launch_window_kernel("im2col", x.dtype(), cols, g, batch, [&](auto tag, auto d, auto divider_of, int64_t total,
+                                                                 cudaStream_t s) {
     using T = decltype(tag);
-    with_dividers(g, x.size(0), [&](auto d, auto divider_of) {
-      max_pool_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          static_cast<const T*>(x.raw_data()), g, d, divider_of(g.cols()), divider_of(g.channels), total,
-          static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()));
-      FACET_CUDA_CHECK_LAUNCH();
-    });
+    im2col_kernel<T><<<grid_for(total), kBlock, 0, s>>>(in<T>(x), g, d, divider_of(g.cols()), divider_of(batch), total,
+                                                        out_ptr<T>(cols));
+  });
+}
+
+void col2im(const Tensor& cols, const WindowGeometry& g, const Tensor& x) {
+  const int64_t batch = x.size(0);
+  launch_window_kernel("col2im", x.dtype(), x, g, batch, [&](auto tag, auto d, auto divider_of, int64_t total,
+                                                              cudaStream_t s) {
+    using T = decltype(tag);
+    col2im_kernel<T><<<grid_for(total), kBlock, 0, s>>>(in<T>(cols), g, d, divider_of(g.image_size()), batch, total,
+                                                        out_ptr<T>(x));
+  });
+}
+
+void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, const Tensor& indices) {
+  launch_window_kernel("max_pool2d", x.dtype(), out, g, x.size(0), [&](auto tag, auto d, auto divider_of,
+                                                                        int64_t total, cudaStream_t s) {
+    using T = decltype(tag);
+    max_pool_kernel<T><<<grid_for(total), kBlock, 0, s>>>(in<T>(x), g, d, divider_of(g.cols()),
+                                                          divider_of(g.channels), total, out_ptr<T>(out),
+                                                          out_ptr<int64_t>(indices));
   });
 }
 
@@ -123,19 +118,13 @@ void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, con
 // maximum it was, in a fixed order. No zero fill, no atomics, and deterministic even where
 // windows overlap. Floor: one write of the input gradient, and the reads of grad and indices.
 void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const WindowGeometry& g, const Tensor& grad_x) {
-  const int64_t total = grad_x.numel();
-  if (total == 0) return;
-  const int device = grad_x.device().index;
-  DeviceGuard guard(device);
-  dispatch_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
-    using T = decltype(tag);
-    with_dividers(g, grad_x.size(0), [&](auto d, auto divider_of) {
-      max_pool_backward_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          static_cast<const T*>(grad.raw_data()), static_cast<const int64_t*>(indices.raw_data()), g, d,
-          divider_of(g.image_size()), total, static_cast<T*>(grad_x.raw_data()));
-      FACET_CUDA_CHECK_LAUNCH();
-    });
-  });
+  launch_window_kernel("max_pool2d backward", grad.dtype(), grad_x, g, grad_x.size(0),
+                       [&](auto tag, auto d, auto divider_of, int64_t total, cudaStream_t s) {
+                         using T = decltype(tag);
+                         max_pool_backward_kernel<T><<<grid_for(total), kBlock, 0, s>>>(
+                             in<T>(grad), in<int64_t>(indices), g, d, divider_of(g.image_size()), total,
+                             out_ptr<T>(grad_x));
+                       });
 }
 
 }  // namespace facet::cuda
