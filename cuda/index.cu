@@ -22,7 +22,7 @@ namespace {
 __device__ inline bool in_range(int64_t at, int64_t n) { return at >= 0 && at < n; }
 
 // Each kernel splits its element index with Divider: FastDivider when the element count fits
-// fits_fast_divide (then every size does too), else WideDivider (with_dividers below).
+// fits_fast_divide (then every size does too), else WideDivider (launch_index_kernel below).
 template <class T, class Divider>
 __global__ void index_select_kernel(const T* x, int64_t n, int64_t inner, Divider inner_div, const int64_t* index,
                                     Divider k_div, int64_t total, T* out) {
@@ -71,14 +71,18 @@ __global__ void one_hot_kernel(const int64_t* labels, Divider classes, int64_t t
   }
 }
 
-// Calls launch(divider_of), divider_of(n) making FastDividers when `total` elements fit
+// Runs launch(divider_of, stream) for a kernel over `total` elements on `device` (nothing when
+// there are none), then checks the launch: divider_of(n) makes FastDividers when `total` fits
 // FastDivider's range (every size a kernel splits by is then 1 .. total), else WideDividers.
 template <class Launch>
-void with_dividers(int64_t total, Launch&& launch) {
+void launch_index_kernel(int64_t total, int device, Launch&& launch) {
+  if (total == 0) return;
+  DeviceGuard guard(device);
   if (fits_fast_divide(total))
-    launch([](int64_t size) { return FastDivider(size); });
+    launch([](int64_t size) { return FastDivider(size); }, stream(device));
   else
-    launch([](int64_t size) { return WideDivider{size}; });
+    launch([](int64_t size) { return WideDivider{size}; }, stream(device));
+  FACET_CUDA_CHECK_LAUNCH();
 }
 
 template <class T>
@@ -90,77 +94,59 @@ T* mut(const Tensor& t) { return static_cast<T*>(t.raw_data()); }
 
 void index_select(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& index, const Tensor& out) {
   const int64_t k = index.numel(), total = outer * k * inner;
-  if (total == 0) return;
-  const int device = out.device().index;
-  DeviceGuard guard(device);
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    with_dividers(total, [&](auto divider_of) {
-      index_select_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          ptr<T>(x), n, inner, divider_of(inner), ptr<int64_t>(index), divider_of(k), total, mut<T>(out));
-      FACET_CUDA_CHECK_LAUNCH();
+    launch_index_kernel(total, out.device().index, [&](auto divider_of, cudaStream_t s) {
+      index_select_kernel<T><<<grid_for(total), kBlock, 0, s>>>(ptr<T>(x), n, inner, divider_of(inner),
+                                                                 ptr<int64_t>(index), divider_of(k), total, mut<T>(out));
     });
   });
 }
 
 void index_add(const Tensor& index, const Tensor& source, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {
   const int64_t k = index.numel(), total = outer * k * inner;
-  if (total == 0) return;
-  const int device = out.device().index;
-  DeviceGuard guard(device);
   dispatch_floating(out.dtype(), "index_add", [&](auto tag) {
     using T = decltype(tag);
-    with_dividers(total, [&](auto divider_of) {
-      index_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          ptr<int64_t>(index), ptr<T>(source), n, inner, divider_of(inner), divider_of(k), total, mut<T>(out));
-      FACET_CUDA_CHECK_LAUNCH();
+    launch_index_kernel(total, out.device().index, [&](auto divider_of, cudaStream_t s) {
+      index_add_kernel<T><<<grid_for(total), kBlock, 0, s>>>(ptr<int64_t>(index), ptr<T>(source), n, inner,
+                                                              divider_of(inner), divider_of(k), total, mut<T>(out));
     });
   });
 }
 
 void gather(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const Tensor& index, const Tensor& out) {
   const int64_t total = index.numel();
-  if (total == 0) return;
+  if (total == 0) return;  // before k: outer * inner may be 0 too
   const int64_t k = total / (outer * inner);
-  const int device = out.device().index;
-  DeviceGuard guard(device);
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    with_dividers(total, [&](auto divider_of) {
-      gather_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          ptr<T>(x), n, inner, divider_of(inner), ptr<int64_t>(index), divider_of(k), total, mut<T>(out));
-      FACET_CUDA_CHECK_LAUNCH();
+    launch_index_kernel(total, out.device().index, [&](auto divider_of, cudaStream_t s) {
+      gather_kernel<T><<<grid_for(total), kBlock, 0, s>>>(ptr<T>(x), n, inner, divider_of(inner), ptr<int64_t>(index),
+                                                           divider_of(k), total, mut<T>(out));
     });
   });
 }
 
 void scatter_add(const Tensor& index, const Tensor& src, int64_t outer, int64_t n, int64_t inner, const Tensor& out) {
   const int64_t total = index.numel();
-  if (total == 0) return;
+  if (total == 0) return;  // before k: outer * inner may be 0 too
   const int64_t k = total / (outer * inner);
-  const int device = out.device().index;
-  DeviceGuard guard(device);
   dispatch_floating(out.dtype(), "scatter_add", [&](auto tag) {
     using T = decltype(tag);
-    with_dividers(total, [&](auto divider_of) {
-      scatter_add_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(
-          ptr<int64_t>(index), ptr<T>(src), n, inner, divider_of(inner), divider_of(k), total, mut<T>(out));
-      FACET_CUDA_CHECK_LAUNCH();
+    launch_index_kernel(total, out.device().index, [&](auto divider_of, cudaStream_t s) {
+      scatter_add_kernel<T><<<grid_for(total), kBlock, 0, s>>>(ptr<int64_t>(index), ptr<T>(src), n, inner,
+                                                                divider_of(inner), divider_of(k), total, mut<T>(out));
     });
   });
 }
 
 void one_hot(const Tensor& labels, int64_t num_classes, const Tensor& out) {
   const int64_t total = out.numel();
-  if (total == 0) return;
-  const int device = out.device().index;
-  DeviceGuard guard(device);
   dispatch_all(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    with_dividers(total, [&](auto divider_of) {
-      one_hot_kernel<T><<<grid_for(total), kBlock, 0, stream(device)>>>(ptr<int64_t>(labels), divider_of(num_classes),
-                                                                         total, mut<T>(out));
-      FACET_CUDA_CHECK_LAUNCH();
+    launch_index_kernel(total, out.device().index, [&](auto divider_of, cudaStream_t s) {
+      one_hot_kernel<T><<<grid_for(total), kBlock, 0, s>>>(ptr<int64_t>(labels), divider_of(num_classes), total,
+                                                            mut<T>(out));
     });
   });
 }
