@@ -47,9 +47,10 @@ Tensor max_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding, Pa
   if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch's default: stride = kernel
   const ops::Window w = window(kernel, stride, padding, dilation);
   const auto [out, indices] = ops::max_pool2d(x, w);
-  return record("MaxPool2dBackward", out, {x}, [shape = x.shape(), indices = indices, w](const Tensor& g, const NeedsGrad&) {
-    return std::vector<Tensor>{ops::max_pool2d_backward(g, indices, shape, w)};
-  });
+  return record("MaxPool2dBackward", out, {x},
+                [shape = x.shape(), indices = indices, w](const Tensor& g, const NeedsGrad&) {
+                  return std::vector<Tensor>{ops::max_pool2d_backward(g, indices, shape, w)};
+                });
 }
 
 Tensor avg_pool2d(const Tensor& x, Pair2 kernel, Pair2 stride, Pair2 padding) {

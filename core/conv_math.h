@@ -102,20 +102,21 @@ FACET_HD inline int64_t im2col_source(const WindowGeometry& g, int64_t row, int6
 
 // Calls visit(c, row, col) for every column element that im2col copies from image offset `pixel`
 // (c, ih, iw): each window position col = oh * OW + ow that covers the pixel, with the tap row =
-// (c, ki, kj) it covers it by; ki, then kj, ascending. Walking the windows that reach a pixel
-// (instead of scattering from the windows) lets a backward write every input element once, in a
-// fixed order: deterministic without atomics.
+// (c, ki, kj) it covers it by; col ascending (ki, then kj, descending), the order in which a
+// scatter over the outputs would add them. Walking the windows that reach a pixel (instead of
+// scattering from the windows) lets a backward write every input element once, in a fixed order:
+// deterministic without atomics.
 template <class Divider, class Visit>
 FACET_HD void for_each_window_reading(const WindowGeometry& g, const WindowDividers<Divider>& d, int64_t pixel,
                                       Visit&& visit) {
   const QuotRem w_split = d.width.split(pixel), h_split = d.height.split(w_split.quot);
   const int64_t iw = w_split.rem, ih = h_split.rem, c = h_split.quot;
-  for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+  for (int64_t ki = g.kernel_h - 1; ki >= 0; --ki) {
     const int64_t h = ih + g.pad_h - ki * g.dilation_h;  // = oh * stride_h
     if (h < 0) continue;
     const QuotRem oh = d.stride_h.split(h);
     if (oh.rem != 0 || oh.quot >= g.out_h) continue;
-    for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+    for (int64_t kj = g.kernel_w - 1; kj >= 0; --kj) {
       const int64_t w = iw + g.pad_w - kj * g.dilation_w;
       if (w < 0) continue;
       const QuotRem ow = d.stride_w.split(w);

@@ -96,7 +96,7 @@ __global__ void binary_contiguous(int64_t n, const T* __restrict__ a, const T* _
     const P* bp = reinterpret_cast<const P*>(b);
     P* op = reinterpret_cast<P*>(out);
     FACET_GRID_STRIDE_LOOP(i, packs) {
-      P x, y, r;
+      P x{}, y{}, r;  // the one-element side's pack stays unread
       if constexpr (ONE != OneElement::A) x = ap[i];
       if constexpr (ONE != OneElement::B) y = bp[i];
 #pragma unroll
@@ -133,9 +133,11 @@ void launch_binary(const Tensor& a, const Tensor& b, const Tensor& out) {
     binary_contiguous<OP, T, OneElement::None><<<grid_for(n), kBlock, 0, s>>>(
         n, pa, pb, po, aligned16(pa) && aligned16(pb) && aligned16(po));
   } else if (n > 1 && one_run_with_strides<3>(o, {1, 1, 0})) {
-    binary_contiguous<OP, T, OneElement::B><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po, aligned16(pa) && aligned16(po));
+    binary_contiguous<OP, T, OneElement::B><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po,
+                                                                           aligned16(pa) && aligned16(po));
   } else if (n > 1 && one_run_with_strides<3>(o, {1, 0, 1})) {
-    binary_contiguous<OP, T, OneElement::A><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po, aligned16(pb) && aligned16(po));
+    binary_contiguous<OP, T, OneElement::A><<<grid_for(n), kBlock, 0, s>>>(n, pa, pb, po,
+                                                                           aligned16(pb) && aligned16(po));
   } else {
     binary_strided<OP, T><<<grid_for(n), kBlock, 0, s>>>(o, n, base_ptr<T>(a), base_ptr<T>(b), base_ptr_mut<T>(out));
   }

@@ -1,7 +1,8 @@
 // im2col, col2im, max pooling and its backward on the GPU: one thread per output element, each
 // calling a per-element function of core/conv_math.h that the CPU tests check. col2im and the
-// pooling backward gather (no atomics), so they are deterministic. Launch: grid-stride over the outputs. Floor: one write per output and
-// one read per input element touched (reads of overlapping windows mostly hit L2).
+// pooling backward gather (no atomics), so they are deterministic. Launch: grid-stride over the
+// outputs. Floor: one write per output and one read per input element touched (reads of
+// overlapping windows mostly hit L2).
 #include <cstdint>
 
 #include "core/dispatch.h"
@@ -16,7 +17,7 @@ namespace facet::cuda {
 namespace {
 
 // Each kernel splits its element index with Divider: FastDivider where window_fits_fast_divide,
-// else WideDivider (with_dividers below).
+// else WideDivider (launch_window_kernel below).
 template <class T, class Divider>
 __global__ void im2col_kernel(const T* x, WindowGeometry g, WindowDividers<Divider> d, Divider cols, Divider batch,
                               int64_t total, T* out) {
