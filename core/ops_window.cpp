@@ -78,31 +78,6 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Window& w) {
   return {out, indices};
 }
 
-namespace {
-
-// The CPU's scatter writes where each index points: one outside its channel's plane would write
-// another plane (another thread's) or outside the tensor. (The GPU's gather only reads the
-// indices, and one that is not its window's never matches.)
-void check_indices_in_planes(const char* op, const Tensor& indices, const WindowGeometry& g, int64_t batch) {
-  const int64_t plane = g.height * g.width, outputs = g.cols(), planes = batch * g.channels;
-  const int64_t* pi = indices.data<int64_t>();
-  for (int64_t p = 0; p < planes; ++p) {
-    const int64_t first = p % g.channels * plane;
-    bool inside = true;
-    for (int64_t q = 0; q < outputs; ++q) inside &= pi[p * outputs + q] >= first && pi[p * outputs + q] < first + plane;
-    if (inside) continue;
-    for (int64_t q = 0; q < outputs; ++q) {
-      const int64_t at = pi[p * outputs + q];
-      FACET_CHECK(at >= first && at < first + plane, op,
-                  "indices from max_pool2d (each inside its channel's plane of the image)",
-                  "index " + std::to_string(at) + " at output " + std::to_string(p * outputs + q) + " of " +
-                      indices.describe());
-    }
-  }
-}
-
-}  // namespace
-
 Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape, const Window& w) {
   const char* op = "max_pool2d backward";
   check_defined(op, grad, "the output gradient");
@@ -114,10 +89,18 @@ Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shap
               "gradient " + grad.describe() + ", indices " + indices.describe());
   check_same_device(op, grad, indices);
   const Tensor gc = contiguous(grad), ic = contiguous(indices);
-  if (grad.device().is_cpu()) check_indices_in_planes(op, ic, g, input_shape[0]);
   Tensor out = output(op, input_shape, grad.dtype(), grad.device());
-  if (grad.device().is_cpu()) cpu::max_pool2d_backward(gc, ic, out);
-  else cuda::max_pool2d_backward(gc, ic, g, out);
+  if (grad.device().is_cpu()) {
+    // The CPU's scatter writes where each index points: it skips one outside its channel's plane
+    // (another plane, another thread's, or outside the tensor) and names the first. (The GPU's
+    // gather only reads the indices, and one that is not its window's never matches.)
+    const int64_t bad = cpu::max_pool2d_backward(gc, ic, out);
+    FACET_CHECK(bad < 0, op, "indices from max_pool2d (each inside its channel's plane of the image)",
+                "index " + std::to_string(bad < 0 ? 0 : ic.data<int64_t>()[bad]) + " at output " + std::to_string(bad) +
+                    " of " + indices.describe());
+  } else {
+    cuda::max_pool2d_backward(gc, ic, g, out);
+  }
   return out;
 }
 

@@ -17,6 +17,8 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
 
 // Max pooling's backward: grad_x [N, C, H, W] = the output gradients [N, C, OH, OW] added at
 // their indices (offsets in the image, from max_pool2d; each stays in its own channel plane).
-void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Tensor& grad_x);
+// An index outside its channel's plane is skipped, never written through: the return value is
+// the position of the first such output, or -1, for the front door to raise (core/ops_window.cpp).
+int64_t max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Tensor& grad_x);
 
 }  // namespace facet::cpu

@@ -131,25 +131,33 @@ void max_pool2d(const Tensor& x, const WindowGeometry& g, const Tensor& out, con
   });
 }
 
-void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Tensor& grad_x) {
+int64_t max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Tensor& grad_x) {
   const int64_t planes = grad_x.size(0) * grad_x.size(1), hw = grad_x.size(2) * grad_x.size(3);
   const int64_t outputs = grad.size(2) * grad.size(3);
+  int64_t first_bad = planes * outputs;  // past the end: none
   dispatch_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
     const T* pg = grad.data<T>();
     const int64_t* pi = indices.data<int64_t>();
     T* px = grad_x.data<T>();
     // A plane's outputs only ever point into the same plane, so planes run in parallel and each
-    // one adds its gradients in output order: deterministic without atomics.
-#pragma omp parallel for schedule(static) if (planes > 1 && planes * hw >= kParallelGrain)
+    // one adds its gradients in output order: deterministic without atomics. The plane check
+    // rides on the scatter's own read of each index.
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (planes > 1 && planes * hw >= kParallelGrain)
     for (int64_t pl = 0; pl < planes; ++pl) {
-      T* dst = px + (pl / grad_x.size(1)) * grad_x.size(1) * hw;  // indices are offsets in the image
-      std::fill(px + pl * hw, px + (pl + 1) * hw, T(0));
+      T* dst = px + pl * hw;
+      std::fill(dst, dst + hw, T(0));
+      const int64_t first = (pl % grad_x.size(1)) * hw;  // indices are offsets in the image
       const T* g = pg + pl * outputs;
       const int64_t* idx = pi + pl * outputs;
-      for (int64_t q = 0; q < outputs; ++q) dst[idx[q]] += g[q];
+      for (int64_t q = 0; q < outputs; ++q) {
+        const int64_t at = idx[q] - first;
+        if (at >= 0 && at < hw) dst[at] += g[q];
+        else first_bad = std::min(first_bad, pl * outputs + q);
+      }
     }
   });
+  return first_bad < planes * outputs ? first_bad : -1;
 }
 
 }  // namespace facet::cpu
