@@ -6,6 +6,10 @@
 // - A stride-1 window whose output is as wide as its input (3x3 pad 1, 5x5 pad 2), on the AVX-512
 //   path, never stores columns: every column row is the image shifted (cpu/gemm_f32.h's
 //   ShiftedColumns), read straight from the image by the products.
+// - A stride-2 window whose output is half an even-sized input (a ResNet's downsampling 3x3 pad 1
+//   and 1x1), on the AVX-512 path: the image is cut into its four phases (one copy of it, where
+//   im2col writes 9/4 of it) and the products read the phases as shifted columns; the input
+//   gradient's columns are added onto the phases (add_shifted_columns) and put back in place.
 // - Other windows: im2col into a thread's own buffer.
 // Backward per image: grad x = col2im(weight^T x grad_out[n]), or, for a "same" window with no
 // more out than in channels, a same convolution of grad_out with the flipped, transposed kernel;
@@ -197,23 +201,65 @@ int64_t images_per_group(int64_t bytes_per_image, int64_t most) {
   return std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(bytes_per_image, 1), 1, most);
 }
 
-// The window as cpu/gemm_f32's ShiftedColumns (its per-tap shifts and pixel masks kept here), and
-// whether the products can read the columns straight from the image instead of from im2col's copy.
+// A stride-2 window over an even-sized image whose output is half the image (3x3 pad 1, 1x1, 5x5
+// pad 2; dilation 1): cut into its four phases (split_phases), each tap reads one phase at
+// stride 1, shifted by whole elements, so its columns are ShiftedColumns too.
+bool phase_window(const WindowGeometry& g) {
+  return g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 && g.dilation_w == 1 && g.height % 2 == 0 &&
+         g.width % 2 == 0 && g.out_h == g.height / 2 && g.out_w == g.width / 2;
+}
+
+// Visits every element of an image [C, H, W] (H, W even) with its place in the phases [C][4][H/2][W/2],
+// phase 2a + b holding x[c][2i + a][2j + b]: move(image index, phase index).
+template <class Move>
+void walk_phases(int64_t channels, int64_t h, int64_t w, Move&& move) {
+  const int64_t h2 = h / 2, w2 = w / 2;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t a = 0; a < 2; ++a)
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t i = 0; i < h2; ++i) {
+          const int64_t image_row = (c * h + 2 * i + a) * w + b, phase_row = ((c * 4 + 2 * a + b) * h2 + i) * w2;
+          for (int64_t j = 0; j < w2; ++j) move(image_row + 2 * j, phase_row + j);
+        }
+}
+
+void split_phases(const float* x, const WindowGeometry& g, float* phases) {
+  walk_phases(g.channels, g.height, g.width, [&](int64_t i, int64_t p) { phases[p] = x[i]; });
+}
+
+// The inverse of split_phases, a permutation, so also its adjoint (the input gradient's way back).
+void merge_phases(const float* phases, const WindowGeometry& g, float* x) {
+  walk_phases(g.channels, g.height, g.width, [&](int64_t i, int64_t p) { x[i] = phases[p]; });
+}
+
+// The window as cpu/gemm_f32's ShiftedColumns (its per-tap offsets and pixel masks kept here), when
+// the products can read the columns from the image (Same) or from its phases (Phases) instead of
+// from im2col's copy.
 struct ImplicitColumns {
-  std::vector<int64_t> line_shift, col_shift;
+  enum Kind { None, Same, Phases } kind;
+  std::vector<int64_t> tap_offset;
   std::vector<uint16_t> masks;
-  ShiftedColumns columns;
-  bool usable;
+  ShiftedColumns columns{};
   explicit ImplicitColumns(const WindowGeometry& g)
-      : line_shift(g.kernel_h * g.kernel_w), col_shift(g.kernel_h * g.kernel_w) {
-    const int64_t taps = g.kernel_h * g.kernel_w;
+      : kind(!sgemm_has_avx512()      ? None
+             : shifted_plane_rows(g) ? Same
+             : phase_window(g)       ? Phases
+                                     : None) {
+    if (kind == None) return;
+    const int64_t taps = g.kernel_h * g.kernel_w, split = kind == Phases ? 2 : 1;
+    const int64_t height = g.height / split, width = g.width / split;
+    std::vector<int64_t> line_shift(taps), col_shift(taps);
+    tap_offset.resize(taps);
     for (int64_t t = 0; t < taps; ++t) {
-      line_shift[t] = (t / g.kernel_w) * g.dilation_h - g.pad_h;
-      col_shift[t] = t % g.kernel_w - g.pad_w;
+      // The input line (column) of output line (column) 0, and on the phases the phase it lies in.
+      const int64_t dy = (t / g.kernel_w) * g.dilation_h - g.pad_h, dx = (t % g.kernel_w) * g.dilation_w - g.pad_w;
+      const int64_t a = kind == Phases ? dy & 1 : 0, b = kind == Phases ? dx & 1 : 0;
+      line_shift[t] = (dy - a) / split;
+      col_shift[t] = (dx - b) / split;
+      tap_offset[t] = (2 * a + b) * height * width + line_shift[t] * width + col_shift[t];
     }
-    usable = shifted_plane_rows(g) && sgemm_has_avx512();
-    if (usable) masks = shifted_chunk_masks(g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data());
-    columns = {nullptr, g.height, g.width, g.out_h, taps, line_shift.data(), col_shift.data(), masks.data()};
+    masks = shifted_chunk_masks(height, width, g.out_h, taps, line_shift.data(), col_shift.data());
+    columns = {nullptr, g.height * g.width, width, g.out_h, taps, tap_offset.data(), masks.data()};
   }
   ImplicitColumns(const ImplicitColumns&) = delete;  // `columns` points into the vectors
   ImplicitColumns& operator=(const ImplicitColumns&) = delete;
@@ -287,14 +333,17 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     const T* pb = bias.defined() ? bias.data<T>() : nullptr;
     T* py = out.data<T>();
     const bool direct = pointwise(g);
-    // A shifted-plane window on the AVX-512 path packs the GEMM's panels straight from the image.
+    // A shifted-plane or phase window on the AVX-512 path packs the GEMM's panels straight from
+    // the image or its phases.
     const ImplicitColumns shifted(g);
-    const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
+    const bool implicit = std::is_same_v<T, float> && !direct && shifted.kind != ImplicitColumns::None;
+    const bool phases = implicit && shifted.kind == ImplicitColumns::Phases;
     const PackedRows packed_w = implicit ? pack_rows(o, rows, {weight.data<float>(), rows, 1}) : PackedRows();
     SerialBlas serial(uses_blas<T>());
     for_image_ranges(n, [&](int, int64_t first, int64_t end) {
-      thread_local std::vector<T> cols_buf;
+      thread_local std::vector<T> cols_buf, phase_buf;
       T* cols = direct || implicit ? nullptr : scratch(cols_buf, rows * ncols);
+      T* phase = phases ? scratch(phase_buf, g.image_size()) : nullptr;
       for (int64_t b = first; b < end; ++b) {
         const T* image = px + b * g.image_size();
         T* y = py + b * o * ncols;
@@ -304,6 +353,10 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
           if (implicit) {
             ShiftedColumns columns = shifted.columns;
             columns.image = image;
+            if (phases) {
+              split_phases(image, g, phase);
+              columns.image = phase;
+            }
             sgemm_shifted_columns(packed_w, columns, y, ncols, pb != nullptr);
             continue;
           }
@@ -329,7 +382,8 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     std::vector<T> partial(want_w ? static_cast<size_t>(omp_get_max_threads() * wsize) : 0, T(0));
     SerialBlas serial(uses_blas<T>());
     const ImplicitColumns shifted(g);
-    const bool implicit = std::is_same_v<T, float> && !direct && shifted.usable;
+    const bool implicit = std::is_same_v<T, float> && !direct && shifted.kind != ImplicitColumns::None;
+    const bool phases = implicit && shifted.kind == ImplicitColumns::Phases;
     // A group's column matrices side by side, or (implicit) its images and output gradients.
     const int64_t group = direct     ? n
                           : implicit ? images_per_group((g.image_size() + o * ncols) * 4, 16)
@@ -344,9 +398,12 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
     const PackedRows flipped =
         implicit_dx ? pack_rows(g.channels, o * taps, {flipped_transposed(weight, g).data(), o * taps, 1}) : PackedRows();
     const int used = for_image_ranges(n, [&](int t, int64_t first, int64_t end) {
-      thread_local std::vector<T> cols_buf, group_buf;
+      thread_local std::vector<T> cols_buf, group_buf, phase_buf;
       T* cols = direct || implicit_dx ? nullptr : scratch(cols_buf, rows * ncols);
       T* group_cols = direct || implicit || !want_w ? nullptr : scratch(group_buf, group * rows * ncols);
+      // Phase windows: the group's images as phases (for grad W), and one image's phase gradient.
+      T* group_phases = phases && want_w ? scratch(group_buf, group * g.image_size()) : nullptr;
+      T* phase_grad = phases && pgx ? scratch(phase_buf, g.image_size()) : nullptr;
       for (int64_t b0 = first; b0 < end; b0 += group) {
         const int64_t count = std::min(group, end - b0);
         for (int64_t b = b0; b < b0 + count; ++b) {
@@ -360,7 +417,17 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
           if (pgx && !implicit_dx) {  // grad columns = W^T [rows, O] x grad_out [O, OH*OW]
             T* gx = pgx + b * g.image_size();
             product_nn<T>(rows, ncols, o, pw, 1, rows, pg + b * o * ncols, ncols, direct ? gx : cols, ncols, false);
-            if (!direct) col2im_image(cols, g, gx);
+            if constexpr (std::is_same_v<T, float>) {
+              if (phases) {  // col2im onto the phases, then the phases back into the image
+                std::fill(phase_grad, phase_grad + g.image_size(), 0.0f);
+                add_shifted_columns(shifted.columns, rows, cols, phase_grad);
+                merge_phases(phase_grad, g, gx);
+              }
+            }
+            if (!direct && !phases) col2im_image(cols, g, gx);
+          }
+          if constexpr (std::is_same_v<T, float>) {
+            if (group_phases) split_phases(px + b * g.image_size(), g, group_phases + (b - b0) * g.image_size());
           }
           if (want_w && group_cols) im2col_image(px + b * g.image_size(), g, group_cols + (b - b0) * rows * ncols);
         }
@@ -368,7 +435,7 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, 
         if constexpr (std::is_same_v<T, float>) {
           if (want_w && implicit) {
             ShiftedColumns columns = shifted.columns;
-            columns.image = px + b0 * g.image_size();
+            columns.image = phases ? group_phases : px + b0 * g.image_size();
             sgemm_nt_shifted_columns(o, rows, count, pg + b0 * o * ncols, ncols, o * ncols, columns, g.image_size(),
                                      partial.data() + t * wsize, rows, true);
             continue;

@@ -138,8 +138,7 @@ int64_t shifted_chunks(const ShiftedColumns& s) { return (s.out_h * s.width + 15
 
 // Where row r of ShiftedColumns starts in its image: pixel p of the row reads image[offset + p].
 int64_t shifted_row_offset(const ShiftedColumns& s, int64_t r) {
-  const int64_t t = r % s.taps;
-  return (r / s.taps) * s.height * s.width + s.line_shift[t] * s.width + s.col_shift[t];
+  return (r / s.taps) * s.channel_stride + s.tap_offset[r % s.taps];
 }
 
 // The B rows of a 4 x 4 NT tile, as the kernel loads them: lanes p .. p + 15 (chunk q = p / 16)
@@ -370,6 +369,21 @@ std::vector<uint16_t> shifted_chunk_masks(int64_t height, int64_t width, int64_t
       if (ih >= 0 && ih < height && iw >= 0 && iw < width) masks[t * chunks + p / 16] |= uint16_t(1u << (p % 16));
     }
   return masks;
+}
+
+__attribute__((target("avx512f"))) void add_shifted_columns(const ShiftedColumns& s, int64_t rows, const float* cols,
+                                                            float* image) {
+  const int64_t pixels = s.out_h * s.width, chunks = shifted_chunks(s);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint16_t* masks = s.masks + (r % s.taps) * chunks;
+    float* dst = image + shifted_row_offset(s, r);
+    const float* src = cols + r * pixels;
+    // A lane outside the plane is neither loaded nor stored (AVX-512 suppresses masked-off faults).
+    for (int64_t p = 0, q = 0; p < pixels; p += 16, ++q) {
+      const __mmask16 m = masks[q];
+      _mm512_mask_storeu_ps(dst + p, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + p), _mm512_maskz_loadu_ps(m, src + p)));
+    }
+  }
 }
 
 void sgemm_nt_shifted_columns(int64_t m, int64_t k_cols, int64_t count, const float* a, int64_t lda, int64_t a_step,

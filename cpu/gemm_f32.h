@@ -38,24 +38,34 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
 void sgemm_nt(int64_t m, int64_t n, int64_t k, int64_t count, const float* a, int64_t lda, int64_t a_step,
               const float* b, int64_t ldb, int64_t b_step, float* c, int64_t ldc, bool accumulate);
 
-// The column matrix of a stride-1 convolution whose output is as wide as its input (cpu/conv.cpp's
-// shifted planes), as the B of a product without being stored: row r = (channel r / taps, tap
-// r % taps) holds, for output pixel p = line * width + column, the image element at line +
-// line_shift[tap], column + col_shift[tap] of that channel's plane, or 0 outside the plane.
-// Which pixels read inside the plane comes from `masks` (shifted_chunk_masks), made once per
-// geometry. The products that read it are the AVX-512 path's (sgemm_has_avx512).
+// The column matrix of a convolution whose taps each read a whole plane shifted by a whole number
+// of elements, as the B of a product without being stored. Row r = (channel r / taps, tap r %
+// taps) holds, for output pixel p = line * width + column, image[(r / taps) * channel_stride +
+// tap_offset[tap] + p] when that pixel's read falls inside its plane, else 0; which pixels do is
+// in `masks` (shifted_chunk_masks), made once per geometry. Two kinds of window fit (cpu/conv.cpp):
+// a stride-1 window whose output is as wide as its input (the image as it is), and a stride-2
+// window over an even-sized image cut into its four phases (cpu/conv.cpp's split_phases), every
+// tap then reading one phase at stride 1. The products that read it are the AVX-512 path's
+// (sgemm_has_avx512).
 struct ShiftedColumns {
-  const float* image;  // [channels, height, width]
-  int64_t height, width, out_h, taps;
-  const int64_t* line_shift;  // [taps]
-  const int64_t* col_shift;   // [taps]
+  const float* image;
+  int64_t channel_stride;     // floats from one channel's planes to the next's
+  int64_t width, out_h, taps; // the planes' width (= the output's), the output's lines
+  const int64_t* tap_offset;  // [taps]: plane offset + line shift * width + column shift
   const uint16_t* masks;      // [taps][ceil(out_h * width / 16)]
 };
 
-// Bit l of [tap * chunks + q]: pixel 16 q + l of that tap's column row reads inside the plane
-// (chunks = ceil(out_h * width / 16); pixels past out_h * width are 0).
+// Bit l of [tap * chunks + q]: pixel 16 q + l of that tap's column row reads inside its height x
+// width plane, shifted by line_shift[tap] lines and col_shift[tap] columns (chunks = ceil(out_h *
+// width / 16); pixels past out_h * width are 0).
 std::vector<uint16_t> shifted_chunk_masks(int64_t height, int64_t width, int64_t out_h, int64_t taps,
                                           const int64_t* line_shift, const int64_t* col_shift);
+
+// The adjoint of reading ShiftedColumns, into `image` laid out as s describes (s.image is not
+// used): image[(r / taps) * channel_stride + tap_offset[tap] + p] += cols[r * out_h * width + p]
+// for every row r < rows and every pixel p inside its plane, rows in order (the sums' order is
+// fixed). A convolution's col2im for these windows. AVX-512 only.
+void add_shifted_columns(const ShiftedColumns& s, int64_t rows, const float* cols, float* image);
 
 // A[m, k] packed once for many products (a convolution's weights, image after image).
 struct PackedRows {
