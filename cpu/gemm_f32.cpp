@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -244,15 +245,17 @@ namespace {
 template <class PackPanel>
 void packed_product(int64_t m, int64_t n, int64_t k, const float* packed_a, PackPanel&& pack_panel, float* c,
                     int64_t ldc, bool accumulate) {
-  // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults.
-  thread_local std::vector<float> packed_b;
-  if (static_cast<int64_t>(packed_b.size()) < kNr * k) packed_b.resize(kNr * k);
+  // Per-thread scratch, kept between calls: a fresh buffer per image would cost page faults. Its
+  // rows start on cache lines (the vector's own data is only 16-byte aligned), so none of the
+  // kernel's loads of B straddles two lines.
+  thread_local std::vector<float> packed_b_buf;
+  if (static_cast<int64_t>(packed_b_buf.size()) < kNr * k + 16) packed_b_buf.resize(kNr * k + 16);
+  float* const packed_b = packed_b_buf.data() + (64 - reinterpret_cast<uintptr_t>(packed_b_buf.data()) % 64) % 64 / 4;
   for (int64_t j0 = 0; j0 < n; j0 += kNr) {
-    pack_panel(j0, packed_b.data());
+    pack_panel(j0, packed_b);
     const int64_t nr = std::min(kNr, n - j0);
     for (int64_t i0 = 0; i0 < m; i0 += kMr)
-      kernel_8x32(k, packed_a + i0 * k, packed_b.data(), c + i0 * ldc + j0, ldc, accumulate, std::min(kMr, m - i0),
-                  nr);
+      kernel_8x32(k, packed_a + i0 * k, packed_b, c + i0 * ldc + j0, ldc, accumulate, std::min(kMr, m - i0), nr);
   }
 }
 
