@@ -17,16 +17,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "cpu/lanes.h"
+
 namespace facet::cpu {
 
 namespace {
 
 constexpr int64_t kMr = 8, kNr = 32;
-
-// The mask of a vector's first n of 16 lanes (none for n <= 0, all for n >= 16).
-inline __mmask16 first_lanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
 
 // Panels of kMr rows of A, zero-padded: dst[(panel * ld + p) * kMr + i] = A(panel * kMr + i, p)
 // for p < k. ld is the packed k (k itself, or more when several A fill one panel's k side by side).

@@ -304,10 +304,12 @@ TEST_CASE("conv2d on the CPU, image by image: float32 forward and backward match
                         {{3, 5, 9, 8}, {3, 5, 5, 5}, {1, 1}, {2, 2}},
                         // stride-2 windows halving an even image, read from its four phases: 3x3
                         // pad 1 (few and many columns: the 4 x 4 and the packed weight gradient),
-                        // 1x1, 5x5 pad 2, a 2x2 window, and a plane off the 16-pixel chunks
+                        // 1x1, 5x5 pad 2, a 2x2 window, planes off the 16-pixel chunks, and lines of
+                        // more than 32 floats (split into phases 32 at a time)
                         {{2, 5, 8, 6}, {9, 5, 3, 3}, {2, 2}, {1, 1}},    {{3, 40, 14, 14}, {35, 40, 3, 3}, {2, 2}, {1, 1}},
                         {{2, 33, 6, 10}, {5, 33, 1, 1}, {2, 2}, {0, 0}}, {{2, 3, 10, 8}, {4, 3, 5, 5}, {2, 2}, {2, 2}},
-                        {{3, 4, 6, 6}, {8, 4, 2, 2}, {2, 2}, {0, 0}},    {{2, 6, 34, 18}, {7, 6, 3, 3}, {2, 2}, {1, 1}}};
+                        {{3, 4, 6, 6}, {8, 4, 2, 2}, {2, 2}, {0, 0}},    {{2, 6, 34, 18}, {7, 6, 3, 3}, {2, 2}, {1, 1}},
+                        {{1, 3, 6, 40}, {4, 3, 3, 3}, {2, 2}, {1, 1}}};
   for (const Case& c : cases) {
     INFO(shape_str(c.x) << " " << shape_str(c.w));
     Generator gen(17);
