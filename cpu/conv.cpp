@@ -8,8 +8,10 @@
 //   ShiftedColumns), read straight from the image by the products.
 // - A stride-2 window whose output is half an even-sized input (a ResNet's downsampling 3x3 pad 1
 //   and 1x1), on the AVX-512 path: the image is cut into its four phases (one copy of it, where
-//   im2col writes 9/4 of it) and the products read the phases as shifted columns; the input
-//   gradient's columns are added onto the phases (add_shifted_columns) and put back in place.
+//   im2col writes 9/4 of it for a 3x3; for a 1x1 it wrote a quarter, and all four phases are cut
+//   though one is read: there the gain is the packed weight gradient) and the products read the
+//   phases as shifted columns; the input gradient's columns are added onto the phases
+//   (add_shifted_columns) and put back in place.
 // - Other windows: im2col into a thread's own buffer.
 // Backward per image: grad x = col2im(weight^T x grad_out[n]), or, for a "same" window with no
 // more out than in channels, a same convolution of grad_out with the flipped, transposed kernel;
