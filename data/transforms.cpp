@@ -1,5 +1,6 @@
 #include "data/transforms.h"
 
+#include <cmath>
 #include <utility>
 
 #include "core/factory.h"
@@ -71,6 +72,21 @@ Tensor normalize_image(const Tensor& image, const std::vector<float>& mean, cons
   return out;
 }
 
+Tensor erase(const Tensor& image, int64_t top, int64_t left, int64_t height, int64_t width, float value) {
+  const Tensor in = checked_image("erase", image);
+  const int64_t c = in.size(0), h = in.size(1), w = in.size(2);
+  FACET_CHECK(top >= 0 && left >= 0 && height >= 0 && width >= 0 && top + height <= h && left + width <= w, "erase",
+              "a rectangle inside the " + std::to_string(h) + " x " + std::to_string(w) + " image",
+              std::to_string(height) + " x " + std::to_string(width) + " at top " + std::to_string(top) + ", left " +
+                  std::to_string(left));
+  Tensor out = ops::clone(in);  // the caller's image stays as it was
+  float* dst = out.data<float>();
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t y = top; y < top + height; ++y)
+      for (int64_t x = left; x < left + width; ++x) dst[(ch * h + y) * w + x] = value;
+  return out;
+}
+
 Transform normalize(std::vector<float> mean, std::vector<float> std_dev) {
   FACET_CHECK(!mean.empty() && mean.size() == std_dev.size(), "normalize", "as many mean values as std values (at least one)",
               std::to_string(mean.size()) + " and " + std::to_string(std_dev.size()));
@@ -103,6 +119,32 @@ Transform random_horizontal_flip(double p) {
   FACET_CHECK(p >= 0 && p <= 1, "random_horizontal_flip", "a probability in [0, 1]", std::to_string(p));
   return [p](const Tensor& image, const SampleContext& context) {
     return philox::uniform_float(context.block().w[0]) < p ? hflip(image) : checked_image("random_horizontal_flip", image);
+  };
+}
+
+Transform random_erasing(double p, double scale_min, double scale_max, double ratio_min, double ratio_max, float value) {
+  FACET_CHECK(p >= 0 && p <= 1, "random_erasing", "a probability in [0, 1]", std::to_string(p));
+  FACET_CHECK(scale_min > 0 && scale_min <= scale_max && scale_max <= 1, "random_erasing",
+              "0 < scale_min <= scale_max <= 1", std::to_string(scale_min) + " and " + std::to_string(scale_max));
+  FACET_CHECK(ratio_min > 0 && ratio_min <= ratio_max, "random_erasing", "0 < ratio_min <= ratio_max",
+              std::to_string(ratio_min) + " and " + std::to_string(ratio_max));
+  const double log_lo = std::log(ratio_min), log_hi = std::log(ratio_max);
+  return [=](const Tensor& image, const SampleContext& context) {
+    const Tensor in = checked_image("random_erasing", image);
+    if (!(philox::uniform_float(context.block().w[0]) < p)) return in;
+    const int64_t h = in.size(1), w = in.size(2);
+    for (uint32_t attempt = 1; attempt <= 10; ++attempt) {
+      const philox::Block b = context.block(attempt);
+      const double area = static_cast<double>(h * w) * (scale_min + (scale_max - scale_min) * philox::uniform_float(b.w[0]));
+      const double ratio = std::exp(log_lo + (log_hi - log_lo) * philox::uniform_float(b.w[1]));
+      const auto eh = static_cast<int64_t>(std::round(std::sqrt(area * ratio)));
+      const auto ew = static_cast<int64_t>(std::round(std::sqrt(area / ratio)));
+      if (eh < 1 || ew < 1 || eh >= h || ew >= w) continue;
+      // Uniform in [0, n) as the top 32 bits of word * n.
+      auto below = [](uint32_t word, int64_t n) { return static_cast<int64_t>((static_cast<uint64_t>(word) * n) >> 32); };
+      return erase(in, below(b.w[2], h - eh + 1), below(b.w[3], w - ew + 1), eh, ew, value);
+    }
+    return in;
   };
 }
 

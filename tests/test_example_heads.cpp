@@ -59,4 +59,17 @@ TEST_SUITE("example") {
     CHECK(tests::read_bytes(dir.file("config.txt")).find("margin") == std::string::npos);
     CHECK(example::load_config(dir.file("config.txt")).margin.empty());
   }
+
+  TEST_CASE("--erase reaches config.txt, and a run without it (or from before it) reads back 0") {
+    const char* argv[] = {"train", "--erase", "0.5"};
+    example::Options o = example::parse_train_options(3, const_cast<char**>(argv));
+    CHECK(o.erase == 0.5);
+    tests::TempDir dir;
+    example::save_config(o, dir.file("config.txt"));
+    CHECK(example::load_config(dir.file("config.txt")).erase == 0.5);
+    o.erase = 0;
+    example::save_config(o, dir.file("config.txt"));
+    CHECK(tests::read_bytes(dir.file("config.txt")).find("erase") == std::string::npos);
+    CHECK(example::load_config(dir.file("config.txt")).erase == 0);
+  }
 }

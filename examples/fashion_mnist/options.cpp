@@ -19,11 +19,13 @@ const char* kUsage =
     "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
     "             [--margin M | M1,M2,M3]\n"
     "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
-    "             [--limit N] [--augment 0|1] [--quiet] [--stop-after EPOCH] [--cuda-graph]\n"
+    "             [--limit N] [--augment 0|1] [--erase P] [--quiet] [--stop-after EPOCH] [--cuda-graph]\n"
     "Trains on Fashion-MNIST (any MNIST-format folder with --data), prints test accuracy each epoch,\n"
     "and writes DIR/model.safetensors, DIR/metrics.csv, DIR/curves.png (and DIR/features.png for\n"
     "--feat-dim 2). --resume continues the run in DIR from its last finished epoch. --margin replaces the\n"
     "head's margin: m for cosface, arcface and subcenter, a whole m for sphereface, m1,m2,m3 for combined.\n"
+    "--erase P erases a random rectangle of each training image with probability P (Zhong et al.'s\n"
+    "random erasing, after normalization; default 0: off).\n"
     "--cuda-graph (on a GPU, not sphereface) captures the training step once and replays it.\n";
 
 [[noreturn]] void usage_error(const std::string& why) {
@@ -65,6 +67,7 @@ void set(Options& o, const std::string& key, const std::string& v) {
   else if (key == "--data") o.data = v;
   else if (key == "--limit") o.limit = to_int(key, v);
   else if (key == "--augment") o.augment = static_cast<int>(to_int(key, v));
+  else if (key == "--erase") o.erase = to_double(key, v);
   else if (key == "--stop-after") o.stop_after = to_int(key, v);
   else usage_error("unknown option " + key);
 }
@@ -96,6 +99,7 @@ Options parse_train_options(int argc, char** argv) {
   }
   if (o.epochs < 1 || o.batch < 1 || o.lr <= 0 || o.limit < 0) usage_error("--epochs, --batch and --lr must be positive");
   if (o.augment < -1 || o.augment > 1) usage_error("--augment is 0 or 1");
+  if (!(o.erase >= 0 && o.erase <= 1)) usage_error("--erase is a probability in [0, 1]");
   if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") usage_error("--device is auto, cpu or cuda");
   return o;
 }
@@ -106,6 +110,7 @@ void save_config(const Options& o, const std::string& path) {
     << "\nbatch " << o.batch << "\nlr " << o.lr << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
     << "\naugment " << o.augment << "\n";
   if (!o.margin.empty()) s << "margin " << o.margin << "\n";
+  if (o.erase > 0) s << "erase " << o.erase << "\n";  // absent in runs from before --erase
   facet::write_file_atomically(path, s.str(), "save_config");
 }
 
@@ -126,6 +131,7 @@ Options load_config(const std::string& path) {
     else if (key == "limit") o.limit = std::stoll(value);
     else if (key == "augment") o.augment = std::stoi(value);
     else if (key == "margin") o.margin = value;
+    else if (key == "erase") o.erase = std::stod(value);
     else throw facet::Error("load_config", "known keys in " + path, "\"" + key + "\"");
   }
   return o;

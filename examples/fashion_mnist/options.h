@@ -21,6 +21,7 @@ struct Options {
   bool resume = false;
   int64_t limit = 0;       // train on the first `limit` images only (0: all 60 000)
   int augment = -1;        // random crop and flip; -1: on for cnn and resnet, off for lenetpp
+  double erase = 0;        // random erasing's probability after normalization (0: off)
   bool quiet = false;      // no progress bar, one line per epoch
   bool cuda_graph = false; // after two eager steps, replay the step captured as a CUDA graph
   int64_t stop_after = 0;  // stop after this epoch, as an interrupted run would (for --resume checks)

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
       const Options saved = load_config(config_path);
       FACET_CHECK(saved.head == o.head && saved.model == o.model && saved.feat_dim == o.feat_dim && saved.batch == o.batch &&
                       saved.seed == o.seed && saved.limit == o.limit && saved.lr == o.lr && saved.augment == o.augment &&
-                      saved.margin == o.margin,
+                      saved.margin == o.margin && saved.erase == o.erase,
                   "--resume", "the flags of the run in " + o.out + " (see its config.txt)", "different flags");
       start_epoch = latest_epoch(o.out);
       FACET_CHECK(start_epoch > 0, "--resume", "a finished epoch in " + o.out, "none (no latest.txt)");
@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
       steps.push_back(data::random_horizontal_flip());
     }
     steps.push_back(fashion_normalize());
+    if (o.erase > 0) steps.push_back(data::random_erasing(o.erase));  // erased to the mean
     data::DataLoader loader(train_set, data::DataLoaderOptions(o.batch)
                                            .shuffle(true)
                                            .drop_last(true)
@@ -161,11 +162,13 @@ int main(int argc, char** argv) {
       rows = metric_rows(o.out + "/metrics.csv", start_epoch);
       std::printf("resuming %s after epoch %lld\n", o.out.c_str(), static_cast<long long>(start_epoch));
     }
-    std::printf("facet %s: %s + %s%s, %lld-d features, %lld training images, batch %lld, lr %g, %s%s\n", o.out.c_str(),
+    char erase_text[32] = "";
+    if (o.erase > 0) std::snprintf(erase_text, sizeof erase_text, ", erase %g", o.erase);
+    std::printf("facet %s: %s + %s%s, %lld-d features, %lld training images, batch %lld, lr %g, %s%s%s\n", o.out.c_str(),
                 o.model.c_str(), o.head.c_str(), o.margin.empty() ? "" : (" (margin " + o.margin + ")").c_str(),
                 static_cast<long long>(o.feat_dim),
                 static_cast<long long>(train_set.size()), static_cast<long long>(o.batch), o.lr, device.str().c_str(),
-                augment ? ", crop+flip" : "");
+                augment ? ", crop+flip" : "", erase_text);
 
     const bool live = !o.quiet && isatty(fileno(stdout));
     std::unique_ptr<GraphedTrainStep> graphed;  // --cuda-graph: captured after two eager steps

@@ -12,6 +12,7 @@ What it mirrors (see examples/reference/README.md for each point and where facet
   recipe   SGD(lr, momentum 0.9, weight_decay 5e-4, nesterov) over every parameter; per-iteration
            CosineWarmupLR (warm-up min(batches, epochs*batches/4), lr 0 at the first step);
            shuffle + drop_last; crop+flip for cnn/resnet; normalize (x - 0.2860) / 0.3530;
+           --erase P: random erasing after normalization (data::random_erasing's ranges);
            test in eval mode, batch 1000
   output   one line per epoch like train's, and OUT/metrics.csv with train's columns
 Shuffling, augmentation draws and initial weights come from PyTorch's generators, so the runs
@@ -93,6 +94,30 @@ def augment_batch(x, gen):
     out = padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
     flip = torch.rand(b, generator=gen) < 0.5
     return torch.where(flip[:, None, None, None], out.flip(-1), out)
+
+
+def erase_batch(x, p, gen, tries=10, scale=(0.02, 0.33), ratio=(0.3, 3.3)):
+    """data::random_erasing(p) per sample, after normalization: with probability p, the first of
+    `tries` rectangles (area uniform in scale x H x W, log aspect uniform in log ratio, sides rounded
+    half away from zero) that fits strictly inside the image is set to 0 at a uniform position."""
+    b, _, h, w = x.shape
+    chosen = torch.rand(b, generator=gen) < p
+    area = h * w * (scale[0] + (scale[1] - scale[0]) * torch.rand(b, tries, generator=gen, dtype=torch.float64))
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    aspect = torch.exp(log_lo + (log_hi - log_lo) * torch.rand(b, tries, generator=gen, dtype=torch.float64))
+    eh = torch.floor(torch.sqrt(area * aspect) + 0.5).long()
+    ew = torch.floor(torch.sqrt(area / aspect) + 0.5).long()
+    fits = (eh >= 1) & (ew >= 1) & (eh < h) & (ew < w)
+    first = fits.long().argmax(1)  # the first try that fits (0 when none does; masked below)
+    pick = lambda t: t.gather(1, first[:, None])[:, 0]
+    eh, ew = pick(eh), pick(ew)
+    top = torch.floor(torch.rand(b, generator=gen, dtype=torch.float64) * (h - eh + 1)).long()
+    left = torch.floor(torch.rand(b, generator=gen, dtype=torch.float64) * (w - ew + 1)).long()
+    rows, cols = torch.arange(h)[None, :], torch.arange(w)[None, :]
+    inside_rows = (rows >= top[:, None]) & (rows < (top + eh)[:, None])  # [B, H]
+    inside_cols = (cols >= left[:, None]) & (cols < (left + ew)[:, None])  # [B, W]
+    mask = inside_rows[:, :, None] & inside_cols[:, None, :] & (chosen & fits.any(1))[:, None, None]
+    return x.masked_fill(mask[:, None], 0.0)
 
 
 # ---------------------------------------------------------------- backbones (models.cpp)
@@ -442,6 +467,8 @@ def parse_args(argv):
     p.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     p.add_argument("--augment", type=int, default=-1, choices=(-1, 0, 1),
                    help="crop+flip; -1: on for cnn and resnet, off for lenetpp")
+    p.add_argument("--erase", type=float, default=0.0,
+                   help="random erasing's probability after normalization (0: off, no draws)")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
@@ -449,6 +476,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.epochs < 1 or a.batch < 1 or a.lr <= 0 or a.limit < 0 or a.feat_dim < 1:
         p.error("--epochs, --batch, --lr and --feat-dim must be positive, --limit not negative")
+    if not 0 <= a.erase <= 1:
+        p.error("--erase is a probability in [0, 1]")
     return a
 
 
@@ -481,7 +510,7 @@ def main(argv):
 
     print(f"torch {o.out or '-'}: {o.model} + {o.head}, {o.feat_dim}-d features, {n} training images, "
           f"batch {o.batch}, lr {o.lr:g}, {device}, torch {torch.__version__}, {torch.get_num_threads()} threads"
-          f"{', crop+flip' if augment else ''}", flush=True)
+          f"{', crop+flip' if augment else ''}{f', erase {o.erase:g}' if o.erase > 0 else ''}", flush=True)
     if o.out:
         os.makedirs(o.out, exist_ok=True)
 
@@ -497,7 +526,10 @@ def main(argv):
             x = train_x[idx]
             if augment:
                 x = augment_batch(x, gen)
-            x, y = normalize(x).to(device), train_y[idx].to(device)
+            x = normalize(x)
+            if o.erase > 0:  # drawn only when on, so runs without it keep their streams
+                x = erase_batch(x, o.erase, gen)
+            x, y = x.to(device), train_y[idx].to(device)
             features, loss = train_step(model, opt, x, y)
             schedule.step()
             with torch.no_grad():  # as train: the head's scores after the step, of this step's features
