@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build/release}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-flags=(--model cnn --head center --feat-dim 16 --epochs 2 --limit 1024 --batch 128 --device cpu --quiet)
+# Crop, flip and random erasing on, so that every augmentation draw is replayed too.
+flags=(--model cnn --head center --feat-dim 16 --epochs 2 --limit 1024 --batch 128 --erase 0.5 --device cpu --quiet)
 "$build/examples/train" "${flags[@]}" --out "$dir/straight" >/dev/null
 "$build/examples/train" "${flags[@]}" --out "$dir/resumed" --stop-after 1 >/dev/null
 "$build/examples/train" "${flags[@]}" --out "$dir/resumed" --resume >/dev/null
