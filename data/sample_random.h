@@ -30,4 +30,7 @@ inline uint64_t random_below(const philox::Block& b, uint64_t n) {
   return bits % n;
 }
 
+// The same from the block's other 64 bits (words 2 and 3), for a second draw from one block.
+inline uint64_t random_below_hi(const philox::Block& b, uint64_t n) { return random_below(philox::Block{{b.w[2], b.w[3], 0u, 0u}}, n); }
+
 }  // namespace facet::data

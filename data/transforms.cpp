@@ -109,8 +109,7 @@ Transform random_crop(int64_t height, int64_t width, int64_t padding) {
                 image.describe());
     const philox::Block b = context.block();
     const auto top = static_cast<int64_t>(random_below(b, static_cast<uint64_t>(free_rows) + 1));
-    const philox::Block rest{{b.w[2], b.w[3], 0u, 0u}};
-    const auto left = static_cast<int64_t>(random_below(rest, static_cast<uint64_t>(free_cols) + 1));
+    const auto left = static_cast<int64_t>(random_below_hi(b, static_cast<uint64_t>(free_cols) + 1));
     return pad_crop(image, padding, top, left, height, width);
   };
 }
@@ -133,16 +132,18 @@ Transform random_erasing(double p, double scale_min, double scale_max, double ra
     const Tensor in = checked_image("random_erasing", image);
     if (!(philox::uniform_float(context.block().w[0]) < p)) return in;
     const int64_t h = in.size(1), w = in.size(2);
-    for (uint32_t attempt = 1; attempt <= 10; ++attempt) {
+    constexpr uint32_t kTries = 10;  // torchvision's
+    for (uint32_t attempt = 1; attempt <= kTries; ++attempt) {
       const philox::Block b = context.block(attempt);
       const double area = static_cast<double>(h * w) * (scale_min + (scale_max - scale_min) * philox::uniform_float(b.w[0]));
       const double ratio = std::exp(log_lo + (log_hi - log_lo) * philox::uniform_float(b.w[1]));
       const auto eh = static_cast<int64_t>(std::round(std::sqrt(area * ratio)));
       const auto ew = static_cast<int64_t>(std::round(std::sqrt(area / ratio)));
       if (eh < 1 || ew < 1 || eh >= h || ew >= w) continue;
-      // Uniform in [0, n) as the top 32 bits of word * n.
-      auto below = [](uint32_t word, int64_t n) { return static_cast<int64_t>((static_cast<uint64_t>(word) * n) >> 32); };
-      return erase(in, below(b.w[2], h - eh + 1), below(b.w[3], w - ew + 1), eh, ew, value);
+      const philox::Block at = context.block(kTries + 1);  // the one rectangle that fits: its place
+      const auto top = static_cast<int64_t>(random_below(at, static_cast<uint64_t>(h - eh) + 1));
+      const auto left = static_cast<int64_t>(random_below_hi(at, static_cast<uint64_t>(w - ew) + 1));
+      return erase(in, top, left, eh, ew, value);
     }
     return in;
   };

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/error.h"
 #include "core/tensor.h"
 #include "data/sample_random.h"
 
@@ -19,8 +20,10 @@ struct SampleContext {
   int64_t index = 0;    // the sample's index in the dataset (not its place in the batch)
   uint32_t stream = 0;  // set by compose() so that its steps draw different words
   // Four random words for this (seed, epoch, index, stream); a transform that wants more than four
-  // asks for draw 1, 2, ... (< 256), kept in the stream's top byte, which compose() leaves free.
+  // asks for draw 1 ... 254, kept in the stream's top byte, which compose() leaves free (0xFF is
+  // the top byte of the shuffle's and the pair lists' streams).
   philox::Block block(uint32_t draw = 0) const {
+    FACET_CHECK(draw < 255, "SampleContext::block", "a draw number in [0, 254]", std::to_string(draw));
     return random_block(seed, static_cast<uint64_t>(index), static_cast<uint32_t>(epoch), stream | draw << 24);
   }
 };

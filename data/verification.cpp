@@ -25,9 +25,6 @@ uint64_t choose2(uint64_t n) { return n * (n - 1) / 2; }
 
 philox::Block draw(uint64_t seed, uint64_t k, uint32_t phase, uint32_t stream) { return random_block(seed, k, phase, stream); }
 
-// The second 64 bits of a block as a number in [0, n).
-uint64_t random_below_hi(const philox::Block& b, uint64_t n) { return random_below(philox::Block{{b.w[2], b.w[3], 0u, 0u}}, n); }
-
 // Picks `count` of `candidates` (all distinct) by a partial Fisher-Yates shuffle: used when the
 // request is a large share of what exists, where drawing and rejecting repeats would stall.
 std::vector<Pair> pick_from(std::vector<Pair> candidates, uint64_t count, uint64_t seed, uint32_t stream) {

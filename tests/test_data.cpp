@@ -417,6 +417,7 @@ TEST_CASE("transforms: bad arguments and images are refused with what was wrong"
   tests::expect_error([&] { data::random_erasing(0.5, 0.4, 0.3); }, {"random_erasing", "scale_min <= scale_max"});
   tests::expect_error([&] { data::random_erasing(0.5, 0.02, 0.33, 0.0, 3.3); }, {"random_erasing", "0 < ratio_min"});
   tests::expect_error([&] { data::random_erasing()(zeros({4, 4}), {}); }, {"random_erasing", "[C, H, W]", "float32[4, 4]"});
+  tests::expect_error([&] { data::SampleContext{}.block(255); }, {"SampleContext::block", "[0, 254]", "255"});
 }
 
 // ---------------------------------------------------------------- DataLoader

@@ -72,4 +72,15 @@ TEST_SUITE("example") {
     CHECK(tests::read_bytes(dir.file("config.txt")).find("erase") == std::string::npos);
     CHECK(example::load_config(dir.file("config.txt")).erase == 0);
   }
+
+  TEST_CASE("config.txt keeps --lr and --erase to the last bit, so --resume accepts the same flags") {
+    const char* argv[] = {"train", "--lr", "0.0123456789012345", "--erase", "0.123456789012345"};
+    const example::Options o = example::parse_train_options(5, const_cast<char**>(argv));
+    tests::TempDir dir;
+    example::save_config(o, dir.file("config.txt"));
+    const example::Options back = example::load_config(dir.file("config.txt"));
+    CHECK(back.lr == o.lr);
+    CHECK(back.erase == o.erase);
+    CHECK(tests::read_bytes(dir.file("config.txt")).find("lr 0.0123456789012345\n") != std::string::npos);
+  }
 }

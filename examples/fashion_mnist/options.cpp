@@ -1,5 +1,6 @@
 #include "examples/fashion_mnist/options.h"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +28,14 @@ const char* kUsage =
     "--erase P erases a random rectangle of each training image with probability P (Zhong et al.'s\n"
     "random erasing, after normalization; default 0: off).\n"
     "--cuda-graph (on a GPU, not sphereface) captures the training step once and replays it.\n";
+
+// The shortest text that reads back as the same double ("0.05", not 0.05's 17 digits): --resume
+// compares the flags with config.txt exactly.
+std::string round_trip_text(double x) {
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, x).ptr;
+  return std::string(buffer, end);
+}
 
 [[noreturn]] void usage_error(const std::string& why) {
   std::fprintf(stderr, "train: %s\n%s", why.c_str(), kUsage);
@@ -107,10 +116,10 @@ Options parse_train_options(int argc, char** argv) {
 void save_config(const Options& o, const std::string& path) {
   std::ostringstream s;
   s << "head " << o.head << "\nmodel " << o.model << "\nfeat-dim " << o.feat_dim << "\nepochs " << o.epochs
-    << "\nbatch " << o.batch << "\nlr " << o.lr << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
+    << "\nbatch " << o.batch << "\nlr " << round_trip_text(o.lr) << "\nseed " << o.seed << "\ndata " << o.data << "\nlimit " << o.limit
     << "\naugment " << o.augment << "\n";
   if (!o.margin.empty()) s << "margin " << o.margin << "\n";
-  if (o.erase > 0) s << "erase " << o.erase << "\n";  // absent in runs from before --erase
+  if (o.erase > 0) s << "erase " << round_trip_text(o.erase) << "\n";  // absent in runs from before --erase
   facet::write_file_atomically(path, s.str(), "save_config");
 }
 
