@@ -7,8 +7,8 @@
 # returns its table; a run cut short shows the last epoch it finished. The run folders' metrics and
 # verification go to $OUT/runs.tar.gz, the table to $OUT/accuracy.txt.
 # Usage: tools/gpu_accuracy.sh [MODEL EPOCHS [HEAD...]]   (default: resnet 15, every head)
-# LR=x passes --lr x, BATCH=n --batch n and ERASE=p --erase p to both frameworks (train's defaults
-# otherwise).
+# LR=x passes --lr x, BATCH=n --batch n, ERASE=p --erase p and WIDTH=w --width w (resnet) to both
+# frameworks (train's defaults otherwise).
 # On a machine without packages, run tools/gpu_deps.sh here first and carry .gpu-deps (doctest,
 # OpenBLAS and Fashion-MNIST), as for make gpu-check.
 set -uo pipefail
@@ -42,7 +42,7 @@ pids=()
 for head in "${heads[@]}"; do
   run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
   rm -rf "$run" "$torch_run"
-  args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs" --data "$data" ${LR:+--lr "$LR"} ${BATCH:+--batch "$BATCH"} ${ERASE:+--erase "$ERASE"})
+  args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs" --data "$data" ${LR:+--lr "$LR"} ${BATCH:+--batch "$BATCH"} ${ERASE:+--erase "$ERASE"} ${WIDTH:+--width "$WIDTH"})
   graph=(--cuda-graph)
   [ "$head" = sphereface ] && graph=()  # its lambda anneals on the host
   timeout "$left" "$build/examples/train" "${args[@]}" --device cuda "${graph[@]}" --quiet --out "$run" \

@@ -54,13 +54,13 @@ class SmallCnn : public Backbone {
 
 class SmallResNet : public Backbone {
  public:
-  explicit SmallResNet(int64_t feat_dim) : Backbone("SmallResNet") {
-    body = register_module("body", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1).bias(false)),
-                                                  nn::BatchNorm2d(32), nn::ReLU(), nn::BasicBlock(32, 32),
-                                                  nn::BasicBlock(32, 32), nn::BasicBlock(32, 64, 2),
-                                                  nn::BasicBlock(64, 64), nn::BasicBlock(64, 128, 2),
-                                                  nn::BasicBlock(128, 128), nn::GlobalAvgPool2d()));
-    embed = register_module("embed", nn::Linear(128, feat_dim));
+  SmallResNet(int64_t feat_dim, int64_t w) : Backbone("SmallResNet") {
+    body = register_module("body", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, w, 3).padding(1).bias(false)),
+                                                  nn::BatchNorm2d(w), nn::ReLU(), nn::BasicBlock(w, w),
+                                                  nn::BasicBlock(w, w), nn::BasicBlock(w, 2 * w, 2),
+                                                  nn::BasicBlock(2 * w, 2 * w), nn::BasicBlock(2 * w, 4 * w, 2),
+                                                  nn::BasicBlock(4 * w, 4 * w), nn::GlobalAvgPool2d()));
+    embed = register_module("embed", nn::Linear(4 * w, feat_dim));
     bn = register_module("bn", nn::BatchNorm1d(feat_dim));
   }
   Tensor forward(const Tensor& x) override { return bn(embed(body(x).flatten(1))); }
@@ -72,11 +72,13 @@ class SmallResNet : public Backbone {
 
 }  // namespace
 
-std::shared_ptr<Backbone> make_backbone(const std::string& name, int64_t feat_dim) {
+std::shared_ptr<Backbone> make_backbone(const std::string& name, int64_t feat_dim, int64_t width) {
   FACET_CHECK(feat_dim > 0, "--feat-dim", "a positive feature size", std::to_string(feat_dim));
+  FACET_CHECK(width >= 0, "--width", "a positive width", std::to_string(width));
+  FACET_CHECK(width == 0 || name == "resnet", "--width", "--model resnet (the only model with a width)", name);
   if (name == "lenetpp") return std::make_shared<LeNetPP>(feat_dim);
   if (name == "cnn") return std::make_shared<SmallCnn>(feat_dim);
-  if (name == "resnet") return std::make_shared<SmallResNet>(feat_dim);
+  if (name == "resnet") return std::make_shared<SmallResNet>(feat_dim, width > 0 ? width : kResNetWidth);
   throw Error("--model", "lenetpp, cnn or resnet", "\"" + name + "\"");
 }
 

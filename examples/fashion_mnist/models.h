@@ -6,8 +6,9 @@
 //            BatchNorm.
 //   cnn      a LeNet-sized CNN with BatchNorm: two stages of two 3x3 conv-BN-PReLU at 32 and 64
 //            channels with max-pooling, then linear + BatchNorm1d features.
-//   resnet   a small ResNet: a 3x3 stem at 32 channels, BasicBlock stages at 32, 64 and 128
-//            (stride 2 between), global average pooling, then linear + BatchNorm1d features.
+//   resnet   a small ResNet: a 3x3 stem at W channels, BasicBlock stages at W, 2W and 4W
+//            (stride 2 between), global average pooling, then linear + BatchNorm1d features;
+//            the width W is 32 unless --width says otherwise.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,7 +23,10 @@ class Backbone : public facet::nn::Module {
   virtual facet::Tensor forward(const facet::Tensor& x) = 0;
 };
 
-// facet::Error for an unknown name.
-std::shared_ptr<Backbone> make_backbone(const std::string& name, int64_t feat_dim);
+// The ResNet's width when --width is not given.
+constexpr int64_t kResNetWidth = 32;
+
+// facet::Error for an unknown name, and for a width (0: the model's own) on a model without one.
+std::shared_ptr<Backbone> make_backbone(const std::string& name, int64_t feat_dim, int64_t width = 0);
 
 }  // namespace example

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "examples/fashion_mnist/models.h"
 
 namespace example {
 
@@ -17,7 +18,7 @@ namespace {
 
 const char* kUsage =
     "usage: train [--head softmax|center|cosface|arcface|sphereface|combined|subcenter]\n"
-    "             [--model lenetpp|cnn|resnet] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
+    "             [--model lenetpp|cnn|resnet] [--width W] [--feat-dim N] [--epochs N] [--batch N] [--lr X]\n"
     "             [--margin M | M1,M2,M3]\n"
     "             [--device auto|cpu|cuda] [--seed N] [--out DIR] [--data DIR] [--resume]\n"
     "             [--limit N] [--augment 0|1] [--erase P] [--quiet] [--stop-after EPOCH] [--cuda-graph]\n"
@@ -27,6 +28,7 @@ const char* kUsage =
     "head's margin: m for cosface, arcface and subcenter, a whole m for sphereface, m1,m2,m3 for combined.\n"
     "--erase P erases a random rectangle of each training image with probability P (Zhong et al.'s\n"
     "random erasing, after normalization; default 0: off).\n"
+    "--width W sets the ResNet's channels: W, 2W and 4W at its three stages (default 32).\n"
     "--cuda-graph (on a GPU, not sphereface) captures the training step once and replays it.\n";
 
 // The shortest text that reads back as the same double ("0.05", not 0.05's 17 digits): --resume
@@ -66,6 +68,10 @@ void set(Options& o, const std::string& key, const std::string& v) {
   if (key == "--head") o.head = v;
   else if (key == "--model") o.model = v;
   else if (key == "--feat-dim") o.feat_dim = to_int(key, v);
+  else if (key == "--width") {
+    o.width = to_int(key, v);
+    if (o.width < 1) usage_error("--width must be positive");
+  }
   else if (key == "--epochs") o.epochs = to_int(key, v);
   else if (key == "--batch") o.batch = to_int(key, v);
   else if (key == "--lr") o.lr = to_double(key, v);
@@ -109,6 +115,8 @@ Options parse_train_options(int argc, char** argv) {
   if (o.epochs < 1 || o.batch < 1 || o.lr <= 0 || o.limit < 0) usage_error("--epochs, --batch and --lr must be positive");
   if (o.augment < -1 || o.augment > 1) usage_error("--augment is 0 or 1");
   if (!(o.erase >= 0 && o.erase <= 1)) usage_error("--erase is a probability in [0, 1]");
+  if (o.width > 0 && o.model != "resnet") usage_error("--width applies to --model resnet only");
+  if (o.width == kResNetWidth) o.width = 0;  // the default spelled out is the same run, for --resume too
   if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") usage_error("--device is auto, cpu or cuda");
   return o;
 }
@@ -120,6 +128,7 @@ void save_config(const Options& o, const std::string& path) {
     << "\naugment " << o.augment << "\n";
   if (!o.margin.empty()) s << "margin " << o.margin << "\n";
   if (o.erase > 0) s << "erase " << round_trip_text(o.erase) << "\n";  // absent in runs from before --erase
+  if (o.width > 0) s << "width " << o.width << "\n";                      // absent in runs from before --width
   facet::write_file_atomically(path, s.str(), "save_config");
 }
 
@@ -141,6 +150,7 @@ Options load_config(const std::string& path) {
     else if (key == "augment") o.augment = std::stoi(value);
     else if (key == "margin") o.margin = value;
     else if (key == "erase") o.erase = std::stod(value);
+    else if (key == "width") o.width = std::stoll(value);
     else throw facet::Error("load_config", "known keys in " + path, "\"" + key + "\"");
   }
   return o;

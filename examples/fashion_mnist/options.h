@@ -10,6 +10,7 @@ struct Options {
   std::string head = "softmax";
   std::string model = "cnn";
   int64_t feat_dim = 128;
+  int64_t width = 0;       // --width: the ResNet's channels at its first stage (0: models.h's kResNetWidth)
   int64_t epochs = 15;
   int64_t batch = 256;
   double lr = 0.1;

@@ -27,9 +27,10 @@ data::TensorDataset load_split(const std::string& dir, data::Split split, int64_
 
 data::Transform fashion_normalize() { return data::normalize({0.2860f}, {0.3530f}); }
 
-TrainModel::TrainModel(const std::string& model, const std::string& head_name, int64_t feat_dim, const std::string& margin)
+TrainModel::TrainModel(const std::string& model, const std::string& head_name, int64_t feat_dim, const std::string& margin,
+                       int64_t width)
     : Module("TrainModel") {
-  backbone = register_module("backbone", make_backbone(model, feat_dim));
+  backbone = register_module("backbone", make_backbone(model, feat_dim, width));
   head = register_module("head", make_head(head_name, feat_dim, 10, margin));
 }
 

@@ -24,7 +24,8 @@ facet::data::Transform fashion_normalize();
 
 class TrainModel : public facet::nn::Module {
  public:
-  TrainModel(const std::string& model, const std::string& head, int64_t feat_dim, const std::string& margin = "");
+  TrainModel(const std::string& model, const std::string& head, int64_t feat_dim, const std::string& margin = "",
+             int64_t width = 0);
   std::shared_ptr<Backbone> backbone;
   std::shared_ptr<Head> head;
 };

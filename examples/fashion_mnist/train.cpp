@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
       const Options saved = load_config(config_path);
       FACET_CHECK(saved.head == o.head && saved.model == o.model && saved.feat_dim == o.feat_dim && saved.batch == o.batch &&
                       saved.seed == o.seed && saved.limit == o.limit && saved.lr == o.lr && saved.augment == o.augment &&
-                      saved.margin == o.margin && saved.erase == o.erase,
+                      saved.margin == o.margin && saved.erase == o.erase && saved.width == o.width,
                   "--resume", "the flags of the run in " + o.out + " (see its config.txt)", "different flags");
       start_epoch = latest_epoch(o.out);
       FACET_CHECK(start_epoch > 0, "--resume", "a finished epoch in " + o.out, "none (no latest.txt)");
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     FACET_CHECK(loader.num_batches() > 0, "train", "at least one full batch of " + std::to_string(o.batch) + " images",
                 std::to_string(train_set.size()) + " training images");
 
-    TrainModel model(o.model, o.head, o.feat_dim, o.margin);
+    TrainModel model(o.model, o.head, o.feat_dim, o.margin, o.width);
     // Written once the data, the model and the head's margin are known to be good.
     save_config(o, config_path);
     model.to(device);
@@ -164,8 +164,9 @@ int main(int argc, char** argv) {
     }
     char erase_text[32] = "";
     if (o.erase > 0) std::snprintf(erase_text, sizeof erase_text, ", erase %g", o.erase);
+    const std::string model_text = o.model + (o.width > 0 ? " (width " + std::to_string(o.width) + ")" : "");
     std::printf("facet %s: %s + %s%s, %lld-d features, %lld training images, batch %lld, lr %g, %s%s%s\n", o.out.c_str(),
-                o.model.c_str(), o.head.c_str(), o.margin.empty() ? "" : (" (margin " + o.margin + ")").c_str(),
+                model_text.c_str(), o.head.c_str(), o.margin.empty() ? "" : (" (margin " + o.margin + ")").c_str(),
                 static_cast<long long>(o.feat_dim),
                 static_cast<long long>(train_set.size()), static_cast<long long>(o.batch), o.lr, device.str().c_str(),
                 augment ? ", crop+flip" : "", erase_text);

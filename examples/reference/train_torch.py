@@ -181,21 +181,26 @@ class GlobalAvgPool2d(nn.Module):
         return x.mean(dim=(2, 3), keepdim=True)
 
 
+RESNET_WIDTH = 32  # models.h's kResNetWidth
+
+
 class SmallResNet(nn.Module):
-    def __init__(self, feat_dim):
+    def __init__(self, feat_dim, w=RESNET_WIDTH):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
-                                  BasicBlock(32, 32), BasicBlock(32, 32), BasicBlock(32, 64, 2), BasicBlock(64, 64),
-                                  BasicBlock(64, 128, 2), BasicBlock(128, 128), GlobalAvgPool2d())
-        self.embed = nn.Linear(128, feat_dim)
+        self.body = nn.Sequential(nn.Conv2d(1, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                                  BasicBlock(w, w), BasicBlock(w, w), BasicBlock(w, 2 * w, 2), BasicBlock(2 * w, 2 * w),
+                                  BasicBlock(2 * w, 4 * w, 2), BasicBlock(4 * w, 4 * w), GlobalAvgPool2d())
+        self.embed = nn.Linear(4 * w, feat_dim)
         self.bn = nn.BatchNorm1d(feat_dim)
 
     def forward(self, x):
         return self.bn(self.embed(self.body(x).flatten(1)))
 
 
-def make_backbone(name, feat_dim):
-    return {"lenetpp": LeNetPP, "cnn": SmallCnn, "resnet": SmallResNet}[name](feat_dim)
+def make_backbone(name, feat_dim, width=0):
+    if name == "resnet":
+        return SmallResNet(feat_dim, width or RESNET_WIDTH)
+    return {"lenetpp": LeNetPP, "cnn": SmallCnn}[name](feat_dim)
 
 
 # ---------------------------------------------------------------- margin math (core/margin_math.h)
@@ -395,9 +400,9 @@ def make_head(name, feat_dim, classes=10, margin=""):
 
 
 class TrainModel(nn.Module):
-    def __init__(self, model, head, feat_dim, margin=""):
+    def __init__(self, model, head, feat_dim, margin="", width=0):
         super().__init__()
-        self.backbone = make_backbone(model, feat_dim)
+        self.backbone = make_backbone(model, feat_dim, width)
         self.head = make_head(head, feat_dim, margin=margin)
 
 
@@ -458,6 +463,7 @@ def parse_args(argv):
                                             "heads and recipe).")
     p.add_argument("--model", default="cnn", choices=MODELS)
     p.add_argument("--head", default="softmax", choices=HEADS)
+    p.add_argument("--width", type=int, default=0, help="the ResNet's channels W, 2W, 4W (0: 32)")
     p.add_argument("--feat-dim", type=int, default=128)
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch", type=int, default=256)
@@ -478,6 +484,8 @@ def parse_args(argv):
         p.error("--epochs, --batch, --lr and --feat-dim must be positive, --limit not negative")
     if not 0 <= a.erase <= 1:
         p.error("--erase is a probability in [0, 1]")
+    if a.width < 0 or (a.width > 0 and a.model != "resnet"):
+        p.error("--width is positive and applies to --model resnet only")
     return a
 
 
@@ -500,7 +508,7 @@ def main(argv):
     if batches == 0:
         raise SystemExit(f"train_torch: at least one full batch of {o.batch} images wanted, got {n} training images")
 
-    model = TrainModel(o.model, o.head, o.feat_dim, o.margin).to(device)
+    model = TrainModel(o.model, o.head, o.feat_dim, o.margin, o.width).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=o.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
     total = o.epochs * batches
     warmup = min(batches, total // 4)
@@ -508,7 +516,8 @@ def main(argv):
         raise SystemExit(f"train_torch: the schedule wants 0 <= warm-up < total iterations, got {warmup} and {total}")
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, cosine_warmup_factor(warmup, total))
 
-    print(f"torch {o.out or '-'}: {o.model} + {o.head}, {o.feat_dim}-d features, {n} training images, "
+    width = f" (width {o.width})" if o.width not in (0, RESNET_WIDTH) else ""
+    print(f"torch {o.out or '-'}: {o.model}{width} + {o.head}, {o.feat_dim}-d features, {n} training images, "
           f"batch {o.batch}, lr {o.lr:g}, {device}, torch {torch.__version__}, {torch.get_num_threads()} threads"
           f"{', crop+flip' if augment else ''}{f', erase {o.erase:g}' if o.erase > 0 else ''}", flush=True)
     if o.out:

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   try {
     const Options o = load_config(run_dir + "/config.txt");
     const Device device = pick_device(device_name);
-    TrainModel model(o.model, o.head, o.feat_dim, o.margin);
+    TrainModel model(o.model, o.head, o.feat_dim, o.margin, o.width);
     nn::load(model, run_dir + "/model.safetensors");
     model.to(device);
     const data::TensorDataset test_set = load_split(o.data, data::Split::Test, 0);
