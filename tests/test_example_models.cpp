@@ -79,4 +79,14 @@ TEST_SUITE("example") {
     CHECK(tests::read_bytes(dir.file("config.txt")).find("width") == std::string::npos);
     CHECK(example::load_config(dir.file("config.txt")).width == 0);
   }
+
+  TEST_CASE("a config.txt with a value that is not a number is a facet::Error naming the key") {
+    tests::TempDir dir;
+    for (const char* line : {"width 4x\n", "lr abc\n", "seed -\n"}) {
+      CAPTURE(line);
+      tests::write_bytes(dir.file("config.txt"), std::string("head softmax\nmodel resnet\n") + line);
+      const std::string key = std::string(line).substr(0, std::string(line).find(' '));
+      tests::expect_error([&] { example::load_config(dir.file("config.txt")); }, {"load_config", "a number for " + key});
+    }
+  }
 }

@@ -137,20 +137,32 @@ Options load_config(const std::string& path) {
   if (!f) throw facet::Error("load_config", "a run folder with config.txt (written by train)", "no file " + path);
   Options o;
   std::string key, value;
+  // A value that is not all number is a facet::Error naming the file and the key, not std::stoll's.
+  auto number = [&](auto parse) {
+    try {
+      size_t used = 0;
+      const auto x = parse(value, &used);
+      if (used == value.size()) return x;
+    } catch (const std::exception&) {
+    }
+    throw facet::Error("load_config", "a number for " + key + " in " + path, "\"" + value + "\"");
+  };
+  auto whole = [&] { return number([](const std::string& v, size_t* used) { return std::stoll(v, used); }); };
+  auto real = [&] { return number([](const std::string& v, size_t* used) { return std::stod(v, used); }); };
   while (f >> key >> value) {
     if (key == "head") o.head = value;
     else if (key == "model") o.model = value;
-    else if (key == "feat-dim") o.feat_dim = std::stoll(value);
-    else if (key == "epochs") o.epochs = std::stoll(value);
-    else if (key == "batch") o.batch = std::stoll(value);
-    else if (key == "lr") o.lr = std::stod(value);
-    else if (key == "seed") o.seed = std::stoull(value);
+    else if (key == "feat-dim") o.feat_dim = whole();
+    else if (key == "epochs") o.epochs = whole();
+    else if (key == "batch") o.batch = whole();
+    else if (key == "lr") o.lr = real();
+    else if (key == "seed") o.seed = number([](const std::string& v, size_t* used) { return std::stoull(v, used); });
     else if (key == "data") o.data = value;
-    else if (key == "limit") o.limit = std::stoll(value);
-    else if (key == "augment") o.augment = std::stoi(value);
+    else if (key == "limit") o.limit = whole();
+    else if (key == "augment") o.augment = static_cast<int>(whole());
     else if (key == "margin") o.margin = value;
-    else if (key == "erase") o.erase = std::stod(value);
-    else if (key == "width") o.width = std::stoll(value);
+    else if (key == "erase") o.erase = real();
+    else if (key == "width") o.width = whole();
     else throw facet::Error("load_config", "known keys in " + path, "\"" + key + "\"");
   }
   return o;
