@@ -307,15 +307,22 @@ void packed_product(int64_t m, int64_t n, int64_t k, const float* packed_a, Pack
 
 // One panel of ShiftedColumns: per row two masked loads straight from the image, the masks the
 // tap's two 16-pixel chunks of the panel (s.masks). A masked-off lane is not read (AVX-512
-// suppresses its fault), so the edge pixels need no branch.
+// suppresses its fault), so the edge pixels need no branch. The row's channel and tap are
+// counted, not divided out of r: with a 64-bit division a row, this loop alone took 1.7 times as
+// long (a microbenchmark on a Zen 5, 32 channels x 9 taps at 28 x 28).
 __attribute__((target("avx512f"))) void pack_shifted_panel(const ShiftedColumns& s, int64_t k, int64_t j0,
                                                            float* dst) {
   const int64_t chunks = shifted_chunks(s), q = j0 / 16;
-  for (int64_t r = 0; r < k; ++r) {
-    const uint16_t* masks = s.masks + (r % s.taps) * chunks;
-    const float* src = s.image + shifted_row_offset(s, r) + j0;
+  const float* channel = s.image + j0;
+  for (int64_t r = 0, tap = 0; r < k; ++r) {
+    const uint16_t* masks = s.masks + tap * chunks;
+    const float* src = channel + s.tap_offset[tap];
     _mm512_storeu_ps(dst + r * kNr, _mm512_maskz_loadu_ps(masks[q], src));
     _mm512_storeu_ps(dst + r * kNr + 16, _mm512_maskz_loadu_ps(q + 1 < chunks ? masks[q + 1] : 0, src + 16));
+    if (++tap == s.taps) {
+      tap = 0;
+      channel += s.channel_stride;
+    }
   }
 }
 
