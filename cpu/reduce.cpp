@@ -1,8 +1,10 @@
 // Reductions over the middle dim of a contiguous [outer, n, inner] view; a whole-tensor
 // reduction is the case outer = inner = 1. Floor: one read of x. Float sums accumulate in double,
-// so the CPU result is the float64 reference rounded once; int64 sums accumulate exactly in int64.
+// so the CPU result is the float64 sum rounded once; int64 sums accumulate exactly in int64.
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "core/dispatch.h"
 #include "cpu/cpu.h"
@@ -12,16 +14,58 @@ namespace facet::cpu {
 
 namespace {
 
+// int64 sums stay exact in int64 (a double accumulator rounds past 2^53); mean is float only.
+template <class T>
+using SumOf = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+
+// The sum of n contiguous values as kSumWays interleaved partial sums (p[j] into partial j %
+// kSumWays) added in order at the end: independent chains that the compiler vectorizes, where one
+// running sum waits out an add's latency per element (6.4 M floats on one thread of a Zen 5: 3.7
+// -> 1.0 ms). The order is fixed, so the result depends on the values only.
+constexpr int64_t kSumWays = 8;
+template <class T>
+SumOf<T> sum_contiguous(const T* p, int64_t n) {
+  SumOf<T> part[kSumWays] = {};
+  int64_t j = 0;
+  for (; j + kSumWays <= n; j += kSumWays)
+    for (int64_t l = 0; l < kSumWays; ++l) part[l] += static_cast<SumOf<T>>(p[j + l]);
+  for (int64_t l = 0; j < n; ++j, ++l) part[l] += static_cast<SumOf<T>>(p[j]);
+  SumOf<T> acc = 0;
+  for (SumOf<T> v : part) acc += v;
+  return acc;
+}
+
+// A whole contiguous tensor: chunks of kParallelGrain summed in parallel, the chunks' sums added
+// in order. The chunks do not depend on the thread count, so neither does the result.
+template <class T>
+SumOf<T> sum_chunked(const T* p, int64_t n) {
+  const int64_t chunks = (n + kParallelGrain - 1) / kParallelGrain;
+  std::vector<SumOf<T>> partial(static_cast<size_t>(chunks));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c)
+    partial[c] = sum_contiguous(p + c * kParallelGrain, std::min(kParallelGrain, n - c * kParallelGrain));
+  SumOf<T> acc = 0;
+  for (SumOf<T> v : partial) acc += v;
+  return acc;
+}
+
 template <class T, class O>
 void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
+  const bool sum = kind == Reduce::Sum || kind == Reduce::Mean;
+  if (sum && outer == 1 && inner == 1) {
+    SumOf<T> acc = sum_chunked(x, n);
+    if (kind == Reduce::Mean) acc /= static_cast<SumOf<T>>(n);
+    out[0] = static_cast<O>(acc);
+    return;
+  }
   for_each_lane(outer, n, inner, [&](int64_t first, int64_t lane) {
     const T* p = x + first;
-    if (kind == Reduce::Sum || kind == Reduce::Mean) {
-      // int64 sums stay exact in int64 (a double accumulator rounds past 2^53); mean is float only.
-      using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
-      Acc acc = 0;
-      for (int64_t j = 0; j < n; ++j) acc += static_cast<Acc>(p[j * inner]);
-      if (kind == Reduce::Mean) acc /= static_cast<Acc>(n);
+    if (sum) {
+      SumOf<T> acc = 0;
+      if (inner == 1) acc = sum_contiguous(p, n);
+      else
+        for (int64_t j = 0; j < n; ++j) acc += static_cast<SumOf<T>>(p[j * inner]);
+      if (kind == Reduce::Mean) acc /= static_cast<SumOf<T>>(n);
       out[lane] = static_cast<O>(acc);
     } else {
       // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.

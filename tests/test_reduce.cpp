@@ -1,5 +1,7 @@
 // sum, mean, max and argmax: whole-tensor and along each dim, against float64 loops; NaN
 // propagation; empty dims; int64; gradchecks.
+#include <omp.h>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -185,6 +187,35 @@ TEST_CASE("sum: 4097 float32 values against a float64 reference") {
   v[0] = 1.0f;
   const double exact = 1.0 + 4096.0 * std::ldexp(1.0, -24);  // 1 + 2^-12
   CHECK(std::fabs(facet::sum(facet::tensor(v)).item<double>() - exact) / exact < 1e-6);
+}
+
+TEST_CASE("sum and mean: 100002 values (several parallel chunks) against a long double reference, the same on 1 and 2 threads") {
+  for (facet::DType dtype : {facet::kFloat32, facet::kFloat64}) {
+    CAPTURE(facet::dtype_name(dtype));
+    facet::Generator gen(614);
+    const Tensor x = facet::randn({100002}, dtype, &gen);
+    const Values xv = x.to_vector<double>();
+    long double ref = 0, scale = 0;
+    for (double v : xv) ref += v, scale += std::fabs(v);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const double one_thread = facet::sum(x).item<double>();
+    omp_set_num_threads(2);
+    const double two_threads = facet::sum(x).item<double>();
+    omp_set_num_threads(threads);
+    CHECK(one_thread == two_threads);  // the chunks, not the threads, fix the order
+    // float32 rounds the double sum once at the end; float64 keeps it.
+    const double tol = dtype == facet::kFloat32 ? 1e-7 : 1e-13;
+    CHECK(std::fabs(two_threads - static_cast<double>(ref)) <= tol * static_cast<double>(scale));
+    CHECK(std::fabs(facet::mean(x).item<double>() - static_cast<double>(ref / 100002)) <= tol * static_cast<double>(scale / 100002));
+    // Contiguous lanes along a dim: [2, 50001] over dim 1.
+    const Values rows = facet::sum(x.reshape({2, 50001}), 1).to_vector<double>();
+    for (int64_t r = 0; r < 2; ++r) {
+      long double want = 0, mag = 0;
+      for (int64_t j = 0; j < 50001; ++j) want += xv[r * 50001 + j], mag += std::fabs(xv[r * 50001 + j]);
+      CHECK(std::fabs(rows[r] - static_cast<double>(want)) <= tol * static_cast<double>(mag));
+    }
+  }
 }
 
 TEST_CASE("max and argmax: NaN propagates and is the argmax") {
