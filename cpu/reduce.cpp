@@ -49,6 +49,27 @@ SumOf<T> sum_chunked(const T* p, int64_t n) {
   return acc;
 }
 
+// Lanes strided by inner > 1 (a sum over the batch dim, a bias gradient): kLaneBlock neighbouring
+// lanes summed side by side, each still in the order j = 0, 1, ..., so a vector of partial sums
+// moves along x's rows instead of one lane's chain waiting out each add (a bias gradient of
+// [256, 32, 28, 28] over dim 0: about 3 ms of a 9 ms conv2d forward and backward on a Zen 5).
+constexpr int64_t kLaneBlock = 64;
+template <class T, class O>
+void sum_strided_lanes(bool mean, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
+  const int64_t blocks = (inner + kLaneBlock - 1) / kLaneBlock;
+#pragma omp parallel for collapse(2) schedule(static) if (outer * blocks > 1 && outer * n * inner >= kParallelGrain)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t i0 = b * kLaneBlock, width = std::min(kLaneBlock, inner - i0);
+      const T* p = x + o * n * inner + i0;
+      SumOf<T> acc[kLaneBlock] = {};
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < width; ++i) acc[i] += static_cast<SumOf<T>>(p[j * inner + i]);
+      for (int64_t i = 0; i < width; ++i)
+        out[o * inner + i0 + i] = static_cast<O>(mean ? acc[i] / static_cast<SumOf<T>>(n) : acc[i]);
+    }
+}
+
 template <class T, class O>
 void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
   const bool sum = kind == Reduce::Sum || kind == Reduce::Mean;
@@ -58,13 +79,11 @@ void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inn
     out[0] = static_cast<O>(acc);
     return;
   }
+  if (sum && inner > 1) return sum_strided_lanes(kind == Reduce::Mean, x, outer, n, inner, out);
   for_each_lane(outer, n, inner, [&](int64_t first, int64_t lane) {
     const T* p = x + first;
     if (sum) {
-      SumOf<T> acc = 0;
-      if (inner == 1) acc = sum_contiguous(p, n);
-      else
-        for (int64_t j = 0; j < n; ++j) acc += static_cast<SumOf<T>>(p[j * inner]);
+      SumOf<T> acc = sum_contiguous(p, n);
       if (kind == Reduce::Mean) acc /= static_cast<SumOf<T>>(n);
       out[lane] = static_cast<O>(acc);
     } else {

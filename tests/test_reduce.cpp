@@ -215,6 +215,19 @@ TEST_CASE("sum and mean: 100002 values (several parallel chunks) against a long 
       for (int64_t j = 0; j < 50001; ++j) want += xv[r * 50001 + j], mag += std::fabs(xv[r * 50001 + j]);
       CHECK(std::fabs(rows[r] - static_cast<double>(want)) <= tol * static_cast<double>(mag));
     }
+    // Strided lanes, blocks of them and a partial block: [3, 2, 16667] over dim 1 (sum and mean).
+    const Tensor y = x.reshape({3, 2, 16667});
+    const Values sums = facet::sum(y, 1).to_vector<double>(), means = facet::mean(y, 1).to_vector<double>();
+    REQUIRE(sums.size() == 3 * 16667);
+    int64_t wrong = 0;  // two values: their double sum is exact, so each lane must match to the bit
+    for (int64_t o = 0; o < 3; ++o)
+      for (int64_t i = 0; i < 16667; ++i) {
+        const double a = xv[(o * 2) * 16667 + i], b = xv[(o * 2 + 1) * 16667 + i];
+        const bool f32 = dtype == facet::kFloat32;
+        wrong += sums[o * 16667 + i] != (f32 ? double(float(a + b)) : a + b);
+        wrong += means[o * 16667 + i] != (f32 ? double(float((a + b) / 2)) : (a + b) / 2);
+      }
+    CHECK(wrong == 0);
   }
 }
 
