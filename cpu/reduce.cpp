@@ -1,6 +1,6 @@
 // Reductions over the middle dim of a contiguous [outer, n, inner] view; a whole-tensor
 // reduction is the case outer = inner = 1. Floor: one read of x. Float sums accumulate in double,
-// so the CPU result is the float64 sum rounded once; int64 sums accumulate exactly in int64.
+// so the CPU result is a float64 sum (in a fixed order) rounded once; int64 sums are exact.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>

@@ -219,7 +219,7 @@ TEST_CASE("sum and mean: 100002 values (several parallel chunks) against a long 
     const Tensor y = x.reshape({3, 2, 16667});
     const Values sums = facet::sum(y, 1).to_vector<double>(), means = facet::mean(y, 1).to_vector<double>();
     REQUIRE(sums.size() == 3 * 16667);
-    int64_t wrong = 0;  // two values: their double sum is exact, so each lane must match to the bit
+    int64_t wrong = 0;  // two values a lane, summed as 0 + a + b: each must equal a + b to the bit
     for (int64_t o = 0; o < 3; ++o)
       for (int64_t i = 0; i < 16667; ++i) {
         const double a = xv[(o * 2) * 16667 + i], b = xv[(o * 2 + 1) * 16667 + i];
