@@ -40,8 +40,9 @@ SumOf<T> sum_contiguous(const T* p, int64_t n) {
 template <class T>
 SumOf<T> sum_chunked(const T* p, int64_t n) {
   const int64_t chunks = (n + kParallelGrain - 1) / kParallelGrain;
+  if (chunks <= 1) return sum_contiguous(p, n);  // a loss's mean: no buffer, no threads
   std::vector<SumOf<T>> partial(static_cast<size_t>(chunks));
-#pragma omp parallel for schedule(static) if (chunks > 1)
+#pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c)
     partial[c] = sum_contiguous(p + c * kParallelGrain, std::min(kParallelGrain, n - c * kParallelGrain));
   SumOf<T> acc = 0;
@@ -49,13 +50,21 @@ SumOf<T> sum_chunked(const T* p, int64_t n) {
   return acc;
 }
 
-// Lanes strided by inner > 1 (a sum over the batch dim, a bias gradient): kLaneBlock neighbouring
-// lanes summed side by side, each still in the order j = 0, 1, ..., so a vector of partial sums
-// moves along x's rows instead of one lane's chain waiting out each add (a bias gradient of
-// [256, 32, 28, 28] over dim 0: about 3 ms of a 9 ms conv2d forward and backward on a Zen 5).
+// Sum or mean over the middle dim. Lanes strided by inner > 1 (a sum over the batch dim, a bias
+// gradient) go kLaneBlock neighbouring lanes side by side, each still in the order j = 0, 1, ...,
+// so a vector of partial sums moves along x's rows instead of one lane's chain waiting out each
+// add (a bias gradient of [256, 32, 28, 28] over dim 0: about 3 ms of a 9 ms conv2d forward and
+// backward on a Zen 5). Contiguous lanes (inner = 1) take sum_contiguous, a single one
+// sum_chunked.
 constexpr int64_t kLaneBlock = 64;
 template <class T, class O>
-void sum_strided_lanes(bool mean, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
+void sum_typed(bool mean, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
+  const auto result = [&](SumOf<T> acc) { return static_cast<O>(mean ? acc / static_cast<SumOf<T>>(n) : acc); };
+  if (inner == 1) {
+    if (outer == 1) out[0] = result(sum_chunked(x, n));
+    else for_each_lane(outer, n, 1, [&](int64_t first, int64_t lane) { out[lane] = result(sum_contiguous(x + first, n)); });
+    return;
+  }
   const int64_t blocks = (inner + kLaneBlock - 1) / kLaneBlock;
 #pragma omp parallel for collapse(2) schedule(static) if (outer * blocks > 1 && outer * n * inner >= kParallelGrain)
   for (int64_t o = 0; o < outer; ++o)
@@ -65,36 +74,22 @@ void sum_strided_lanes(bool mean, const T* x, int64_t outer, int64_t n, int64_t 
       SumOf<T> acc[kLaneBlock] = {};
       for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < width; ++i) acc[i] += static_cast<SumOf<T>>(p[j * inner + i]);
-      for (int64_t i = 0; i < width; ++i)
-        out[o * inner + i0 + i] = static_cast<O>(mean ? acc[i] / static_cast<SumOf<T>>(n) : acc[i]);
+      for (int64_t i = 0; i < width; ++i) out[o * inner + i0 + i] = result(acc[i]);
     }
 }
 
+// Max or argmax over the middle dim, a lane at a time. NaN wins, as in PyTorch: the first NaN is
+// both the max and the argmax.
 template <class T, class O>
-void reduce_typed(Reduce kind, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
-  const bool sum = kind == Reduce::Sum || kind == Reduce::Mean;
-  if (sum && outer == 1 && inner == 1) {
-    SumOf<T> acc = sum_chunked(x, n);
-    if (kind == Reduce::Mean) acc /= static_cast<SumOf<T>>(n);
-    out[0] = static_cast<O>(acc);
-    return;
-  }
-  if (sum && inner > 1) return sum_strided_lanes(kind == Reduce::Mean, x, outer, n, inner, out);
+void max_typed(bool argmax, const T* x, int64_t outer, int64_t n, int64_t inner, O* out) {
   for_each_lane(outer, n, inner, [&](int64_t first, int64_t lane) {
     const T* p = x + first;
-    if (sum) {
-      SumOf<T> acc = sum_contiguous(p, n);
-      if (kind == Reduce::Mean) acc /= static_cast<SumOf<T>>(n);
-      out[lane] = static_cast<O>(acc);
-    } else {
-      // NaN wins, as in PyTorch: the first NaN is both the max and the argmax.
-      int64_t best = 0;
-      for (int64_t j = 1; j < n && !std::isnan(static_cast<double>(p[best * inner])); ++j) {
-        const T v = p[j * inner];
-        if (std::isnan(static_cast<double>(v)) || v > p[best * inner]) best = j;
-      }
-      out[lane] = kind == Reduce::Max ? static_cast<O>(p[best * inner]) : static_cast<O>(best);
+    int64_t best = 0;
+    for (int64_t j = 1; j < n && !std::isnan(static_cast<double>(p[best * inner])); ++j) {
+      const T v = p[j * inner];
+      if (std::isnan(static_cast<double>(v)) || v > p[best * inner]) best = j;
     }
+    out[lane] = argmax ? static_cast<O>(best) : static_cast<O>(p[best * inner]);
   });
 }
 
@@ -104,10 +99,12 @@ void reduce(Reduce kind, const Tensor& x, int64_t outer, int64_t n, int64_t inne
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* px = x.data<T>();
-    if (kind == Reduce::Argmax)
-      reduce_typed(kind, px, outer, n, inner, out.data<int64_t>());
-    else
-      reduce_typed(kind, px, outer, n, inner, out.data<T>());
+    switch (kind) {
+      case Reduce::Sum:
+      case Reduce::Mean: return sum_typed(kind == Reduce::Mean, px, outer, n, inner, out.data<T>());
+      case Reduce::Max: return max_typed(false, px, outer, n, inner, out.data<T>());
+      case Reduce::Argmax: return max_typed(true, px, outer, n, inner, out.data<int64_t>());
+    }
   });
 }
 
