@@ -13,6 +13,7 @@ heads=("$@")
 python=${PYTHON_TORCH:-/usr/bin/python3}
 rows() { if [ -f "$1/metrics.csv" ]; then awk 'NR > 1 && NF' "$1/metrics.csv" | wc -l; else echo 0; fi; }
 last_test() { tail -n 1 "$1/metrics.csv" | awk -F, '{printf "%.2f%%", 100 * $4}'; }
+flip() { grep -so 'flip test [0-9.]*%' "$1" | tail -n 1 || echo "no flip test"; }  # as verify.txt and a finished run's log print it
 for head in "${heads[@]}"; do
   run=runs/$model-$head-$epochs torch_run=runs/torch-$model-$head-$epochs
   args=(--model "$model" --head "$head" --feat-dim 128 --epochs "$epochs")
@@ -25,5 +26,5 @@ for head in "${heads[@]}"; do
   if [ "$(rows "$torch_run")" -lt "$epochs" ]; then
     "$python" examples/reference/train_torch.py "${args[@]}" --threads 2 --out "$torch_run" >"$torch_run.log" 2>&1
   fi
-  echo "$head: facet $(last_test "$run"), PyTorch $(last_test "$torch_run"); $(grep -m1 -i 'verification\|10-fold' "$run/verify.txt" || true)"
+  echo "$head: facet $(last_test "$run") ($(flip "$run/verify.txt")), PyTorch $(last_test "$torch_run") ($(flip "$torch_run.log")); $(grep -m1 -i 'verification\|10-fold' "$run/verify.txt" || true)"
 done

@@ -58,6 +58,7 @@ last() {  # "EPOCHS_DONE TEST_ACCURACY" of a run folder's metrics.csv
   if [ -f "$1/metrics.csv" ]; then awk -F, 'NR > 1 && NF { n = $1; a = $4 } END { printf "%d %.2f", n, 100 * a }' \
     "$1/metrics.csv"; else echo "0 -"; fi
 }
+flip() { grep -so 'flip test [0-9.]*%' "$1" | tail -n 1 || echo "no flip test"; }  # as verify.txt and a finished run's log print it
 # facet's runs verified all at once; a run stopped at the deadline from its last finished epoch.
 pids=()
 for head in "${heads[@]}"; do
@@ -76,7 +77,7 @@ done
   for head in "${heads[@]}"; do
     run=runs/gpu-$model-$head-$epochs torch_run=runs/gpu-torch-$model-$head-$epochs
     verified=$(grep -so 'verification.*' "$run/verify.txt" || echo "not verified")  # verify writes verify.txt
-    echo "$head | facet $(last "$run") | PyTorch $(last "$torch_run") | $verified"
+    echo "$head | facet $(last "$run"), $(flip "$run/verify.txt") | PyTorch $(last "$torch_run"), $(flip "$torch_run.log") | $verified"
   done
 } | tee "$out/accuracy.txt"
 files=()

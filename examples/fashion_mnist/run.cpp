@@ -50,7 +50,7 @@ int64_t count_correct(const Tensor& scores, const Tensor& labels) {
   return correct_count(scores, labels).to(Device::cpu()).item<int64_t>();
 }
 
-Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device device, bool keep_features) {
+Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device device, bool keep_features, bool flip_test) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -60,7 +60,12 @@ Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device de
   std::vector<Tensor> parts;
   for (auto& batch : loader) {
     const Tensor y = batch.y.to(device);
-    const Tensor features = model.backbone->forward(batch.x.to(device));
+    const Tensor x = batch.x.to(device);
+    Tensor features = model.backbone->forward(x);
+    if (flip_test) {
+      const Tensor columns_reversed = arange(x.size(3) - 1, -1, -1, kInt64, device);
+      features = (features + model.backbone->forward(ops::index_select(x, 3, columns_reversed))) * 0.5;
+    }
     correct += count_correct(model.head->scores(features), y);
     if (keep_features) parts.push_back(features.to(Device::cpu()));
   }

@@ -48,8 +48,11 @@ struct Evaluation {
   facet::Tensor labels;    // [N]
 };
 
-// Test-set accuracy in eval mode; the features too when keep_features.
-Evaluation evaluate(TrainModel& model, const facet::data::TensorDataset& set, facet::Device device, bool keep_features);
+// Test-set accuracy in eval mode; the features too when keep_features. flip_test: the features
+// are the mean of those of each image and of its mirror image (the flip test of face
+// recognition's evaluations, which concatenate or add the two), and the scores are theirs.
+Evaluation evaluate(TrainModel& model, const facet::data::TensorDataset& set, facet::Device device, bool keep_features,
+                    bool flip_test = false);
 
 // "x y label" lines of 2-D features (normalized first when `normalized`), for plot_features.
 void write_features(const Evaluation& eval, bool normalized, const std::string& path);

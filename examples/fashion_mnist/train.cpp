@@ -234,7 +234,9 @@ int main(int argc, char** argv) {
     fs::copy_file(o.out + "/epoch-" + std::to_string(o.epochs) + "/model.safetensors", o.out + "/model.safetensors",
                   fs::copy_options::overwrite_existing);
     const std::string title = o.model + " + " + o.head;
-    std::printf("test accuracy %.2f%%\nmodel: %s/model.safetensors\n", 100 * test_acc, o.out.c_str());
+    const double flip_acc = evaluate(model, test_set, device, false, true).accuracy;
+    std::printf("test accuracy %.2f%% (flip test %.2f%%)\nmodel: %s/model.safetensors\n", 100 * test_acc, 100 * flip_acc,
+                o.out.c_str());
     if (plot_curves(o.out + "/metrics.csv", o.out + "/curves.png", title + ": training curves"))
       std::printf("curves: %s/curves.png\n", o.out.c_str());
     if (o.feat_dim == 2 &&

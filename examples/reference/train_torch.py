@@ -439,14 +439,19 @@ def clock_text(seconds):
 
 
 @torch.no_grad()
-def evaluate(model, x, y, device):
+def evaluate(model, x, y, device, flip=False):
+    """Test accuracy in eval mode; flip: the flip test, the scores of the mean of the features of
+    each image and of its mirror image (as train's last line)."""
     was_training = model.training
     model.eval()
     correct = 0
     for i in range(0, len(x), 1000):
         xb = normalize(x[i:i + 1000]).to(device)
         yb = y[i:i + 1000].to(device)
-        correct += int((model.head.scores(model.backbone(xb)).argmax(1) == yb).sum())
+        f = model.backbone(xb)
+        if flip:
+            f = (f + model.backbone(xb.flip(-1))) / 2
+        correct += int((model.head.scores(f).argmax(1) == yb).sum())
     model.train(was_training)
     return correct / len(x)
 
@@ -554,7 +559,7 @@ def main(argv):
         if o.out:
             write_text(os.path.join(o.out, "metrics.csv"), "epoch,loss,train_acc,test_acc,seconds\n" +
                        "".join(r + "\n" for r in rows))
-    print(f"test accuracy {100 * test_acc:.2f}%")
+    print(f"test accuracy {100 * test_acc:.2f}% (flip test {100 * evaluate(model, test_x, test_y, device, True):.2f}%)")
     if o.out:
         print(f"metrics: {os.path.join(o.out, 'metrics.csv')}")
 
