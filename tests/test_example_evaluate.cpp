@@ -39,15 +39,18 @@ TEST_SUITE("example") {
     std::vector<double> mean = as_doubles(plain.features);
     const std::vector<double> other = as_doubles(mirror.features);
     for (size_t i = 0; i < mean.size(); ++i) mean[i] = (mean[i] + other[i]) / 2;
-    CHECK(tests::rel_error(flip.features, mean) < 1e-6);
-    CHECK(tests::rel_error(flip.features, as_doubles(plain.features)) > 1e-3);  // the mirror did count
+    CHECK(tests::rel_error(flip.flip_features, mean) < 1e-6);
+    CHECK(tests::rel_error(flip.flip_features, as_doubles(plain.features)) > 1e-3);  // the mirror did count
+    // The same pass's plain results are evaluate's without the flip test.
+    CHECK(flip.accuracy == plain.accuracy);
+    CHECK(tests::rel_error(flip.features, as_doubles(plain.features)) == 0);
 
     NoGradGuard no_grad;
-    const int64_t correct = example::count_correct(model.head->scores(flip.features), labels);
-    CHECK(flip.accuracy == static_cast<double>(correct) / 12);
+    const int64_t correct = example::count_correct(model.head->scores(flip.flip_features), labels);
+    CHECK(flip.flip_accuracy == static_cast<double>(correct) / 12);
 
     // The test set mirrored: the same pairs of images, so the same features to a rounding.
     const example::Evaluation flip_of_mirror = example::evaluate(model, mirrored(set), Device::cpu(), true, true);
-    CHECK(tests::rel_error(flip_of_mirror.features, as_doubles(flip.features)) < 1e-6);
+    CHECK(tests::rel_error(flip_of_mirror.flip_features, as_doubles(flip.flip_features)) < 1e-6);
   }
 }

@@ -50,36 +50,46 @@ int64_t count_correct(const Tensor& scores, const Tensor& labels) {
   return correct_count(scores, labels).to(Device::cpu()).item<int64_t>();
 }
 
+namespace {
+
+// The batches' [b, dim] rows one after the other in a [rows, dim] tensor.
+Tensor stacked_rows(const std::vector<Tensor>& parts, int64_t rows) {
+  Tensor out = empty({rows, parts.front().size(1)});
+  int64_t row = 0;
+  for (const Tensor& p : parts) {
+    ops::copy_(ops::narrow(out, 0, row, p.size(0)), p);
+    row += p.size(0);
+  }
+  return out;
+}
+
+}  // namespace
+
 Evaluation evaluate(TrainModel& model, const data::TensorDataset& set, Device device, bool keep_features, bool flip_test) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
   data::DataLoader loader(set, data::DataLoaderOptions(1000).transform(fashion_normalize()));
   Evaluation eval;
-  int64_t correct = 0;
-  std::vector<Tensor> parts;
+  int64_t correct = 0, flip_correct = 0;
+  std::vector<Tensor> parts, flip_parts;
   for (auto& batch : loader) {
-    const Tensor y = batch.y.to(device);
-    const Tensor x = batch.x.to(device);
-    Tensor features = model.backbone->forward(x);
-    if (flip_test) {
-      const Tensor columns_reversed = arange(x.size(3) - 1, -1, -1, kInt64, device);
-      features = (features + model.backbone->forward(ops::index_select(x, 3, columns_reversed))) * 0.5;
-    }
+    const Tensor x = batch.x.to(device), y = batch.y.to(device);
+    const Tensor features = model.backbone->forward(x);
     correct += count_correct(model.head->scores(features), y);
     if (keep_features) parts.push_back(features.to(Device::cpu()));
-  }
-  eval.accuracy = static_cast<double>(correct) / set.size();
-  eval.labels = set.labels();
-  if (keep_features) {
-    const int64_t dim = parts.front().size(1);
-    eval.features = empty({set.size(), dim});
-    int64_t row = 0;
-    for (const Tensor& p : parts) {
-      ops::copy_(ops::narrow(eval.features, 0, row, p.size(0)), p);
-      row += p.size(0);
+    if (flip_test) {
+      const Tensor columns_reversed = arange(x.size(3) - 1, -1, -1, kInt64, device);
+      const Tensor mean = (features + model.backbone->forward(ops::index_select(x, 3, columns_reversed))) * 0.5;
+      flip_correct += count_correct(model.head->scores(mean), y);
+      if (keep_features) flip_parts.push_back(mean.to(Device::cpu()));
     }
   }
+  eval.accuracy = static_cast<double>(correct) / set.size();
+  eval.flip_accuracy = static_cast<double>(flip_correct) / set.size();
+  eval.labels = set.labels();
+  if (keep_features) eval.features = stacked_rows(parts, set.size());
+  if (keep_features && flip_test) eval.flip_features = stacked_rows(flip_parts, set.size());
   model.train(was_training);
   return eval;
 }

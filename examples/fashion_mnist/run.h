@@ -46,11 +46,14 @@ struct Evaluation {
   double accuracy = 0;
   facet::Tensor features;  // [N, feat_dim] on the CPU, when asked for
   facet::Tensor labels;    // [N]
+  // With flip_test: the accuracy of the flip test, and its features when asked for.
+  double flip_accuracy = 0;
+  facet::Tensor flip_features;
 };
 
-// Test-set accuracy in eval mode; the features too when keep_features. flip_test: the features
-// are the mean of those of each image and of its mirror image (the flip test of face
-// recognition's evaluations, which concatenate or add the two), and the scores are theirs.
+// Test-set accuracy in eval mode; the features too when keep_features. flip_test adds, in the
+// same pass, the flip test: the head's scores of the mean of the features of each image and of
+// its mirror image (face recognition's evaluations concatenate or add the two).
 Evaluation evaluate(TrainModel& model, const facet::data::TensorDataset& set, facet::Device device, bool keep_features,
                     bool flip_test = false);
 

@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
     const bool live = !o.quiet && isatty(fileno(stdout));
     std::unique_ptr<GraphedTrainStep> graphed;  // --cuda-graph: captured after two eager steps
     int64_t eager_steps = 0;
-    double test_acc = 0;
+    double test_acc = 0, flip_acc = 0;
     for (int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
       model.train();
       loader.set_epoch(epoch);
@@ -202,8 +202,9 @@ int main(int argc, char** argv) {
       progress.finish();
       const double loss_sum = loss_total.item<double>();
       const int64_t correct = correct_total.item<int64_t>();
-      const Evaluation eval = evaluate(model, test_set, device, o.feat_dim == 2);
+      const Evaluation eval = evaluate(model, test_set, device, o.feat_dim == 2, epoch + 1 == o.epochs);
       test_acc = eval.accuracy;
+      flip_acc = eval.flip_accuracy;
       char row[160];
       std::snprintf(row, sizeof row, "%lld,%.6f,%.6f,%.6f,%.1f", static_cast<long long>(epoch + 1), loss_sum / done,
                     static_cast<double>(correct) / seen, test_acc, progress.seconds());
@@ -234,7 +235,6 @@ int main(int argc, char** argv) {
     fs::copy_file(o.out + "/epoch-" + std::to_string(o.epochs) + "/model.safetensors", o.out + "/model.safetensors",
                   fs::copy_options::overwrite_existing);
     const std::string title = o.model + " + " + o.head;
-    const double flip_acc = evaluate(model, test_set, device, false, true).accuracy;
     std::printf("test accuracy %.2f%% (flip test %.2f%%)\nmodel: %s/model.safetensors\n", 100 * test_acc, 100 * flip_acc,
                 o.out.c_str());
     if (plot_curves(o.out + "/metrics.csv", o.out + "/curves.png", title + ": training curves"))

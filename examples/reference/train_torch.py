@@ -440,20 +440,21 @@ def clock_text(seconds):
 
 @torch.no_grad()
 def evaluate(model, x, y, device, flip=False):
-    """Test accuracy in eval mode; flip: the flip test, the scores of the mean of the features of
-    each image and of its mirror image (as train's last line)."""
+    """Test accuracy in eval mode, and with flip in the same pass the flip test's (None without):
+    the scores of the mean of the features of each image and of its mirror image (as train)."""
     was_training = model.training
     model.eval()
-    correct = 0
+    correct, flip_correct = 0, 0
     for i in range(0, len(x), 1000):
         xb = normalize(x[i:i + 1000]).to(device)
         yb = y[i:i + 1000].to(device)
         f = model.backbone(xb)
-        if flip:
-            f = (f + model.backbone(xb.flip(-1))) / 2
         correct += int((model.head.scores(f).argmax(1) == yb).sum())
+        if flip:
+            mean = (f + model.backbone(xb.flip(-1))) / 2
+            flip_correct += int((model.head.scores(mean).argmax(1) == yb).sum())
     model.train(was_training)
-    return correct / len(x)
+    return correct / len(x), (flip_correct / len(x) if flip else None)
 
 
 def write_text(path, text):
@@ -551,7 +552,7 @@ def main(argv):
             loss_sum += loss.item()
             seen += x.size(0)
             done += 1
-        test_acc = evaluate(model, test_x, test_y, device)
+        test_acc, flip_acc = evaluate(model, test_x, test_y, device, flip=epoch + 1 == o.epochs)
         seconds = time.monotonic() - start  # as train: the epoch and its evaluation
         rows.append(f"{epoch + 1},{loss_sum / done:.6f},{correct / seen:.6f},{test_acc:.6f},{seconds:.1f}")
         print(f"epoch {epoch + 1}/{o.epochs}  loss {loss_sum / done:.4f}  train acc {100.0 * correct / seen:.2f}%  "
@@ -559,7 +560,7 @@ def main(argv):
         if o.out:
             write_text(os.path.join(o.out, "metrics.csv"), "epoch,loss,train_acc,test_acc,seconds\n" +
                        "".join(r + "\n" for r in rows))
-    print(f"test accuracy {100 * test_acc:.2f}% (flip test {100 * evaluate(model, test_x, test_y, device, True):.2f}%)")
+    print(f"test accuracy {100 * test_acc:.2f}% (flip test {100 * flip_acc:.2f}%)")
     if o.out:
         print(f"metrics: {os.path.join(o.out, 'metrics.csv')}")
 

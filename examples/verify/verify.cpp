@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
     nn::load(model, run_dir + "/model.safetensors");
     model.to(device);
     const data::TensorDataset test_set = load_split(o.data, data::Split::Test, 0);
-    const Evaluation eval = evaluate(model, test_set, device, true);
-    const double flip_acc = evaluate(model, test_set, device, false, true).accuracy;
+    const Evaluation eval = evaluate(model, test_set, device, true, true);
 
     const std::vector<data::Pair> pairs = data::make_pairs(test_set.labels(), per_kind, seed);
     data::save_pairs(pairs, run_dir + "/pairs.txt");
@@ -61,7 +60,7 @@ int main(int argc, char** argv) {
     std::snprintf(summary, sizeof summary,
                   "%s + %s, %lld-d: test accuracy %.2f%% (flip test %.2f%%), verification (10-fold, %lld pairs) %.2f%% +- %.2f%%, "
                   "TAR %.2f%% at FAR 1e-2, TAR %.2f%% at FAR 1e-3\n",
-                  o.model.c_str(), o.head.c_str(), static_cast<long long>(o.feat_dim), 100 * eval.accuracy, 100 * flip_acc,
+                  o.model.c_str(), o.head.c_str(), static_cast<long long>(o.feat_dim), 100 * eval.accuracy, 100 * eval.flip_accuracy,
                   static_cast<long long>(pairs.size()), 100 * folds.mean, 100 * folds.std, 100 * at2.tar, 100 * at3.tar);
     std::fputs(summary, stdout);
     std::ofstream(run_dir + "/verify.txt", std::ios::trunc) << summary;
